@@ -1,0 +1,180 @@
+"""``scan``, ``features`` and ``cluster``: the core pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, features_for,
+                                   find_images, positive_int, settings_from_args)
+from clustering.discover import Discovery, Skipped
+from clustering.export import json_bytes, skipped_frame, write_csv
+from clustering.features import FeatureSet
+from clustering.kmeans import check_k
+from clustering.loading import ImageLoadError, open_image
+from clustering.pipeline import analyse
+from clustering.reduce import parse_pca
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_scan(subparsers)
+    _register_features(subparsers)
+    _register_cluster(subparsers)
+
+
+# ---- scan ----------------------------------------------------------------------------
+
+def _register_scan(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scan", help="find images and check that each one decodes",
+        description="Find the images in INPUT, decode each one, and list those refused "
+                    "with the reason. Writes skipped.csv with --out.")
+    parser.add_argument("input", metavar="INPUT", help="a folder, a .zip, or one image")
+    parser.add_argument("--out", metavar="CSV", help="write the refused files here (file,reason)")
+    parser.add_argument("--no-recursive", dest="recursive", action="store_false",
+                        help="only look at images directly in INPUT")
+    parser.set_defaults(func=scan)
+
+
+def scan(args: argparse.Namespace) -> int:
+    found = find_images(args)
+    skipped = list(found.skipped)
+    for ref in found.images:
+        try:
+            open_image(ref.read_bytes(), draft_size=64)
+        except (ImageLoadError, OSError) as exc:
+            skipped.append(Skipped(ref.name, str(exc)))
+    good = len(found.images) - (len(skipped) - len(found.skipped))
+    print(f"{good} loadable image(s), {len(skipped)} skipped, in {found.root}")
+    for item in skipped:
+        print(f"  skipped {item.name}: {item.reason}")
+    if args.out:
+        write_csv(skipped_frame(skipped), args.out)
+        print(f"skipped files written to {args.out}")
+    return 0
+
+
+# ---- features ------------------------------------------------------------------------
+
+def _register_features(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "features", help="extract features to a .npz file",
+        description="Extract features of every image in INPUT (using and filling the "
+                    "feature cache) and save them to a .npz file that 'cluster' accepts.")
+    add_input_options(parser)
+    parser.add_argument("--out", required=True, metavar="FILE.npz", help="where to save them")
+    parser.set_defaults(func=features)
+
+
+def features(args: argparse.Namespace) -> int:
+    found = find_images(args)
+    feats = features_for(args, found)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, names=np.asarray(feats.names), hashes=np.asarray(feats.hashes),
+                        features=feats.features, root=np.asarray(found.root),
+                        extractor=np.frombuffer(json_bytes(feats.extractor), dtype=np.uint8),
+                        skipped=np.asarray([[s.name, s.reason] for s in
+                                            found.skipped + feats.skipped] or np.empty((0, 2)),
+                                           dtype=str))
+    print(f"{len(feats.names)} image(s): {feats.computed} computed, {feats.cached} from cache, "
+          f"{len(found.skipped) + len(feats.skipped)} skipped; features "
+          f"{feats.features.shape[1]}-d saved to {out}")
+    return 0
+
+
+def load_feature_file(path: Path) -> tuple[FeatureSet, str]:
+    """A :class:`FeatureSet` and its input root from a file written by ``features``."""
+    import json
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            skipped = [Skipped(str(n), str(r)) for n, r in data["skipped"]]
+            fs = FeatureSet(names=data["names"].tolist(), hashes=data["hashes"].tolist(),
+                            features=data["features"], skipped=skipped,
+                            extractor=json.loads(data["extractor"].tobytes()))
+            return fs, str(data["root"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CommandError(f"not a features file written by 'features': {path} ({exc})",
+                           EXIT_INPUT) from None
+
+
+# ---- cluster -------------------------------------------------------------------------
+
+def k_value(text: str) -> int | None:
+    """argparse type for --k: a whole number, or 'auto' (None)."""
+    if text.lower() == "auto":
+        return None
+    return positive_int(text)
+
+
+def k_range(text: str) -> tuple[int, int]:
+    """argparse type for --k-range: 'MIN:MAX'."""
+    try:
+        low, high = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN:MAX such as 2:20, got {text!r}") from None
+    if not 2 <= low <= high:
+        raise argparse.ArgumentTypeError(f"need 2 <= MIN <= MAX, got {text!r}")
+    return low, high
+
+
+def pca_value(text: str) -> int | float | None:
+    """argparse type for --pca."""
+    try:
+        return parse_pca(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "cluster", help="cluster images and write labels.csv, skipped.csv, run.json",
+        description="Extract features (cached), reduce them with PCA, choose k (or take "
+                    "--k), cluster with k-means++ and write labels.csv, skipped.csv and "
+                    "run.json into --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_input_options(parser, "a folder of images, a .zip, one image, or a .npz written by "
+                              "'features'")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    parser.add_argument("--k", type=k_value, default=None, metavar="N|auto",
+                        help="number of clusters, or 'auto' to choose it from the elbow and "
+                             "silhouette of a sweep over --k-range (default: auto)")
+    parser.add_argument("--k-range", type=k_range, default=(2, 20), metavar="MIN:MAX",
+                        help="k values to sweep when --k is auto; capped at the number of "
+                             "images - 1 (default: 2:20)")
+    parser.add_argument("--pca", type=pca_value, default=0.95, metavar="N|F|none",
+                        help="PCA before clustering: N components, a fraction F of variance "
+                             "to keep (e.g. 0.95), or 'none' (default: 0.95)")
+    parser.add_argument("--whiten", action="store_true", help="whiten the PCA components")
+    parser.add_argument("--no-l2", dest="normalize", action="store_false",
+                        help="do not L2-normalise features before PCA")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.set_defaults(func=cluster)
+
+
+def cluster(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args, pca=args.pca, whiten=args.whiten,
+                                  normalize=args.normalize, k=args.k, k_min=args.k_range[0],
+                                  k_max=args.k_range[1], seed=args.seed)
+    if str(args.input).lower().endswith(".npz"):
+        feats, root = load_feature_file(Path(args.input))
+        found = Discovery(root=root)
+    else:
+        found = find_images(args)
+        if args.k is not None:
+            check_k(args.k, len(found.images))
+        feats = features_for(args, found, settings)
+    result = analyse(feats, settings, found)
+    paths = result.write(args.out)
+    sizes = np.bincount(result.clustering.labels, minlength=result.clustering.k)
+    print(f"clustered {len(feats.names)} image(s) into k={result.clustering.k} clusters "
+          f"(sizes {', '.join(map(str, sizes))}); {len(result.skipped)} skipped")
+    print(f"k: {result.k_reason}")
+    print(f"features: {feats.extractor.get('label', '')}; {feats.computed} computed, "
+          f"{feats.cached} from cache")
+    print(f"PCA: {result.reducer.n_components_} components")
+    print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}")
+    return 0

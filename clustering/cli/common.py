@@ -1,0 +1,154 @@
+"""Options, progress bars and error handling shared by every command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from clustering.discover import Discovery, InputError, discover
+from clustering.extractor import LAYERS, MODELS, PRECISIONS
+from clustering.features import FeatureSet, Progress
+from clustering.kmeans import InvalidK, TooFewImages
+from clustering.pipeline import Settings, compute_features
+from clustering.weights import WeightsUnavailable
+
+# Exit codes (documented in --help).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_K = 4
+EXIT_WEIGHTS = 5
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = """exit codes:
+  0  success
+  1  unexpected failure
+  2  bad arguments
+  3  input missing or unusable, or no loadable images
+  4  k not valid for this many images
+  5  model weights unavailable or unusable
+  130 interrupted (finished features stay cached)"""
+
+
+class CommandError(Exception):
+    """A failure to report in one line, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = None) -> None:
+    """INPUT plus the options that say how images are found and turned into features."""
+    parser.add_argument("input", metavar="INPUT",
+                        help=input_help or "a folder of images, a .zip of images, or one image")
+    parser.add_argument("--model", choices=MODELS, default="vgg16",
+                        help="feature extractor: VGG16 or VGG19 with ImageNet weights, or "
+                             "'handcrafted', the offline colour+texture extractor that needs "
+                             "no weights (default: %(default)s)")
+    parser.add_argument("--layer", choices=LAYERS, default="pooled",
+                        help="VGG layer: 'pooled' = global-average-pooled block5 (512 values, "
+                             "small weights file); 'fc1'/'fc2' = 4096 values from the "
+                             "fully-connected layers (big weights file) (default: %(default)s)")
+    parser.add_argument("--weights", metavar="FILE",
+                        help="a Keras .h5 weights file to use instead of looking in Keras' cache "
+                             "($KERAS_HOME/models, default ~/.keras/models) or downloading")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="arithmetic for the VGG network (default: %(default)s)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where computed features are kept between runs "
+                             "(default: the user's cache folder, or $CLUSTERLENS_CACHE)")
+    parser.add_argument("--no-recursive", dest="recursive", action="store_false",
+                        help="only look at images directly in INPUT, not in sub-folders")
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
+                        help="images per network call (default: %(default)s)")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def settings_from_args(args: argparse.Namespace, **overrides) -> Settings:
+    """The :class:`Settings` named by the shared options (plus ``overrides``)."""
+    return Settings(model=args.model, layer=args.layer, weights=args.weights,
+                    precision=args.precision, cache_dir=args.cache_dir,
+                    recursive=args.recursive, batch_size=args.batch_size, **overrides)
+
+
+def find_images(args: argparse.Namespace) -> Discovery:
+    """Discover INPUT or fail with a one-line error."""
+    try:
+        found = discover(args.input, recursive=args.recursive)
+    except InputError as exc:
+        raise CommandError(str(exc), EXIT_INPUT) from None
+    if not found.images:
+        raise CommandError(f"no images found in {args.input}", EXIT_INPUT)
+    return found
+
+
+def features_for(args: argparse.Namespace, found: Discovery,
+                 settings: Settings | None = None) -> FeatureSet:
+    """Features of the images found, with a progress bar; fails if none could load."""
+    settings = settings or settings_from_args(args)
+    with progress_bar(len(found.images), "features") as update:
+        features = compute_features(found, settings, update)
+    if not features.names:
+        raise CommandError(f"none of the {len(found.images)} image(s) could be loaded "
+                           f"(first: {features.skipped[0].name}: {features.skipped[0].reason})",
+                           EXIT_INPUT)
+    return features
+
+
+@contextmanager
+def progress_bar(total: int, what: str) -> Iterator[Callable[[Progress], None]]:
+    """A tqdm bar on stderr fed by :class:`Progress` reports."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=what, unit="img", file=sys.stderr, leave=False,
+              dynamic_ncols=True) as bar:
+        def update(progress: Progress) -> None:
+            bar.n = progress.done
+            bar.set_postfix(new=progress.computed, cached=progress.cached,
+                            skipped=progress.skipped, refresh=False)
+            bar.refresh()
+
+        yield update
+
+
+def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command, turning every known failure into one line on stderr and an exit code."""
+    try:
+        return func(args)
+    except CommandError as exc:
+        return _fail(str(exc), exc.code)
+    except InputError as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    except WeightsUnavailable as exc:
+        return _fail(str(exc), EXIT_WEIGHTS)
+    except InvalidK as exc:
+        return _fail(f"{exc}; choose a smaller --k", EXIT_K)
+    except TooFewImages as exc:
+        return _fail(str(exc), EXIT_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted; features finished so far are cached", EXIT_INTERRUPTED)
+    except Exception as exc:  # last line of defence: never a traceback
+        import os
+
+        if os.environ.get("CLUSTERLENS_DEBUG"):
+            raise
+        return _fail(f"unexpected failure: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code

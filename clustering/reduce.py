@@ -1,0 +1,90 @@
+"""Dimensionality reduction: optional L2 normalisation, then PCA."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import normalize
+
+
+def parse_pca(value: str | int | float | None) -> int | float | None:
+    """``"none"`` -> None, ``"50"`` -> 50 components, ``"0.95"`` -> keep 95 % of variance."""
+    text = "none" if value is None else str(value).strip().lower()
+    if text in ("", "none", "off"):
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if 0 < number < 1:
+        return number
+    if number >= 1 and number.is_integer():
+        return int(number)
+    raise ValueError(f"PCA must be a whole number of components (>= 1), a fraction of "
+                     f"variance between 0 and 1, or 'none' (got {value!r})")
+
+
+class FeatureReducer(BaseEstimator, TransformerMixin):
+    """L2-normalise (optional), then PCA to ``n_components``.
+
+    ``n_components`` is a count (int), a fraction of variance to keep (0 < f < 1),
+    or None for no PCA. A count larger than the data allows is capped.
+    After ``fit``: ``n_components_``, ``explained_variance_ratio_`` (per component)
+    and ``cumulative_variance_`` (the explained-variance curve).
+    """
+
+    def __init__(self, n_components: int | float | None = 0.95, whiten: bool = False,
+                 normalize: bool = True, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.whiten = whiten
+        self.normalize = normalize
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y=None) -> "FeatureReducer":
+        X = self._prepare(X)
+        self.n_features_in_ = X.shape[1]
+        if self.n_components is None:
+            self.pca_ = None
+            self.n_components_ = X.shape[1]
+            self.explained_variance_ratio_ = np.array([])
+            self.cumulative_variance_ = np.array([])
+            return self
+        limit = min(X.shape)
+        n = self.n_components
+        if isinstance(n, int):
+            n = min(n, limit)
+        self.pca_ = PCA(n_components=n, whiten=self.whiten, svd_solver="full"
+                        if limit <= 1000 else "auto", random_state=self.random_state).fit(X)
+        self.n_components_ = int(self.pca_.n_components_)
+        self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_
+        self.cumulative_variance_ = np.cumsum(self.explained_variance_ratio_)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = self._prepare(X)
+        return X if self.pca_ is None else self.pca_.transform(X).astype(np.float32)
+
+    def _prepare(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        return normalize(X) if self.normalize else X
+
+
+def variance_curve(X: np.ndarray, normalize_rows: bool = True,
+                   max_components: int = 200) -> np.ndarray:
+    """Cumulative explained variance of the first components (for the PCA chart)."""
+    X = np.asarray(X, dtype=np.float32)
+    if normalize_rows:
+        X = normalize(X)
+    n = min(max_components, *X.shape)
+    pca = PCA(n_components=n, svd_solver="randomized" if n < min(X.shape) else "full",
+              random_state=0).fit(X)
+    return np.cumsum(pca.explained_variance_ratio_)
+
+
+def project_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
+    """A 2-D PCA projection of ``X`` for plotting (zeros padded for 1-D data)."""
+    X = np.asarray(X, dtype=np.float32)
+    if len(X) < 2 or X.shape[1] < 2:
+        return np.zeros((len(X), 2), dtype=np.float32)
+    return PCA(n_components=2, random_state=random_state).fit_transform(X).astype(np.float32)
