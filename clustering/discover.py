@@ -129,14 +129,14 @@ def _discover_zip(path: Path, recursive: bool) -> Discovery:
     with archive:
         for info in archive.infolist():
             member = PurePosixPath(info.filename)
-            if info.is_dir() or _is_hidden(member.parts) or member.parts[:1] == ("__MACOSX",):
-                continue
-            if not recursive and len(member.parts) > 1:
-                continue
-            if not is_image_name(member.name):
+            if info.is_dir() or not is_image_name(member.name):
                 continue
             if member.is_absolute() or ".." in member.parts:
                 found.skipped.append(Skipped(info.filename, "unsafe path inside the zip"))
+                continue
+            if _is_hidden(member.parts) or member.parts[0] == "__MACOSX":
+                continue
+            if not recursive and len(member.parts) > 1:
                 continue
             if info.flag_bits & 0x1:
                 found.skipped.append(Skipped(info.filename, "encrypted zip member"))

@@ -1,0 +1,1 @@
+DuplicateFinder = UnionFind = compute_signatures = None

@@ -1,0 +1,49 @@
+"""Shared fixtures: generated images, a cheap extractor, random-weight VGG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import COLOURS, MeanColourExtractor, save_image
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """12 images in 3 colour groups, half of them in a sub-folder."""
+    root = tmp_path / "images"
+    for g, (name, colour) in enumerate(COLOURS.items()):
+        for i in range(4):
+            sub = "nested/" if i % 2 else ""
+            save_image(root / f"{sub}{name}_{i}.png", colour, seed=10 * g + i)
+    return root
+
+
+@pytest.fixture
+def mean_extractor() -> MeanColourExtractor:
+    return MeanColourExtractor()
+
+
+@pytest.fixture(scope="session")
+def keras_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KERAS_HOME whose models/ holds random-weight VGG16/VGG19 no-top files."""
+    from clustering.random_weights import write_random_weights
+
+    home = tmp_path_factory.mktemp("keras_home")
+    for model in ("vgg16", "vgg19"):
+        write_random_weights(model, include_top=False, models_folder=home / "models")
+    return home
+
+
+@pytest.fixture
+def with_keras_home(keras_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    return keras_home
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real feature cache or Keras folder from tests."""
+    monkeypatch.setenv("CLUSTERLENS_CACHE", str(tmp_path / "feature-cache"))
+    monkeypatch.setenv("CLUSTERLENS_OFFLINE", "1")

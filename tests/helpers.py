@@ -1,0 +1,49 @@
+"""Test helpers: generated images and a cheap feature extractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from clustering.extractor import FeatureExtractor
+
+COLOURS = {"red": (200, 40, 40), "green": (40, 180, 60), "blue": (40, 60, 200)}
+
+
+def save_image(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (64, 48),
+               seed: int = 0, fmt: str | None = None) -> Path:
+    """A noisy image of one dominant colour (so groups are easy to tell apart)."""
+    rng = np.random.default_rng(seed)
+    pixels = np.clip(np.array(colour) + rng.normal(0, 18, (size[1], size[0], 3)), 0, 255)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels.astype(np.uint8)).save(path, format=fmt)
+    return path
+
+
+class MeanColourExtractor(FeatureExtractor):
+    """A cheap test extractor: mean and std of each channel (6 features)."""
+
+    input_size = 32
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.batches: list[int] = []
+
+    @property
+    def cache_key(self) -> str:
+        return f"meancolour-v{self.version}"
+
+    @property
+    def label(self) -> str:
+        return "mean colour (test)"
+
+    @property
+    def dim(self) -> int:
+        return 6
+
+    def extract(self, batch: np.ndarray) -> np.ndarray:
+        self.batches.append(len(batch))
+        flat = batch.reshape(len(batch), -1, 3).astype(np.float32)
+        return np.concatenate([flat.mean(1), flat.std(1)], axis=1)
