@@ -69,18 +69,19 @@ def check_total_size(total: int, limit: int, what: str = "The upload") -> None:
 
 
 def safe_relative_name(name: str) -> str | None:
-    """``name`` as a harmless relative POSIX path, or None when nothing usable is left.
+    """``name`` as a harmless relative POSIX path, or None when it names nothing usable.
 
-    Backslashes count as separators; empty, ``.``, ``..`` and hidden parts are dropped,
-    as are drive letters and control or reserved characters.
+    Backslashes count as separators; empty, ``.`` and ``..`` parts and drive letters
+    are dropped, control and reserved characters replaced. A hidden file (``.DS_Store``)
+    gives None; a hidden folder part loses its leading dot.
     """
-    parts = []
-    for part in re.split(r"[\\/]+", name):
-        part = _UNSAFE_CHARS.sub("_", part).strip()
-        if not part or part.startswith(".") or (not parts and part.endswith(":")):
-            continue
-        parts.append(part[:200])
-    return "/".join(parts) or None
+    raw_parts = [p for p in re.split(r"[\\/]+", name) if p.strip() not in ("", ".", "..")]
+    if raw_parts and re.fullmatch(r"[A-Za-z]:", raw_parts[0]):
+        raw_parts = raw_parts[1:]  # a Windows drive letter
+    if not raw_parts or raw_parts[-1].startswith("."):
+        return None
+    parts = [_UNSAFE_CHARS.sub("_", p).strip().lstrip(".")[:200] or "_" for p in raw_parts]
+    return "/".join(parts)
 
 
 def save_uploads(uploads: Sequence[Upload], folder: str | os.PathLike,
@@ -99,15 +100,15 @@ def save_uploads(uploads: Sequence[Upload], folder: str | os.PathLike,
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     refused: list[Skipped] = []
-    archives: list[tuple[str, Path]] = []
+    archives: list[Path] = []
     for name, upload in named:
         if name is None:
-            refused.append(Skipped(upload.name, "unusable file name"))
+            refused.append(Skipped(upload.name, "hidden file or unusable file name"))
         elif name in zip_problems:
             if zip_problems[name]:
                 refused.append(Skipped(name, zip_problems[name]))
             else:
-                archives.append((name, _write(folder / ARCHIVES, name, upload.data)))
+                archives.append(_write(folder / ARCHIVES, name, upload.data))
         elif not is_image_name(name):
             refused.append(Skipped(name, "not an image or a .zip file"))
         elif (reason := _image_problem(upload.data)) is not None:
@@ -115,7 +116,8 @@ def save_uploads(uploads: Sequence[Upload], folder: str | os.PathLike,
         else:
             _write(folder, name, upload.data)
     found = discover(folder)
-    for name, path in archives:
+    for path in archives:
+        name = path.relative_to(folder / ARCHIVES).as_posix()
         inner = discover(path)
         found.images += [ImageRef(f"{name}/{ref.name}", ref.path, ref.member)
                          for ref in inner.images]

@@ -1,0 +1,459 @@
+"""Streamlit glue shared by the pages: state keys, cached library calls, thumbnails, errors.
+
+Pages only draw; every computation goes through :mod:`clustering` via the cached
+wrappers here. Results and settings live under plain ``st.session_state`` keys so
+they survive moving between pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
+
+import numpy as np
+import streamlit as st
+
+from clustering.cache import FeatureCache, default_cache_dir
+from clustering.discover import Discovery, ImageRef, InputError
+from clustering.extractor import FeatureExtractor, make_extractor
+from clustering.features import FeatureSet, Progress, extract_features
+from clustering.fingerprint import combine, content_fingerprint, file_stamps
+from clustering.galleries import default_names
+from clustering.kmeans import InvalidK, KSweep, TooFewImages
+from clustering.loading import ImageLoadError, make_thumbnail
+from clustering.pipeline import Clustering, Settings, cluster_at, reduce_features, sweep_k
+from clustering.reduce import FeatureReducer, project_2d, variance_curve
+from clustering.roots import PathRefused, RootsConfigError
+from clustering.uploads import UploadTooLarge
+from clustering.weights import SPECS, WeightsUnavailable, models_dir
+
+APP_DIR = Path(__file__).resolve().parent.parent
+DEMO_DIR = APP_DIR / "demo" / "images"
+
+# Page files (also the targets of st.page_link / st.switch_page).
+DATA_PAGE = "app_pages/data.py"
+FEATURES_PAGE = "app_pages/features.py"
+CHOOSE_K_PAGE = "app_pages/choose_k.py"
+CLUSTERS_PAGE = "app_pages/clusters.py"
+
+# Session-state keys.
+SOURCE = "source"  # DataSource: the images chosen on the Data page
+UPLOAD_DIR = "upload_dir"  # this session's temporary folder for uploads
+UPLOAD_SIGNATURES = "upload_signatures"  # {uploader key: what it held when last used}
+RUN = "run"  # FeatureRun: features of the source and the settings they were made with
+WEIGHTS_PROBLEM = "weights_problem"  # {"model", "layer", "message"} after WeightsUnavailable
+K = "k"  # the chosen number of clusters
+K_FOR = "k_for"  # the analysis the chosen k belongs to
+NAMES = "cluster_names"  # {"for": clustering key, "names": {cluster: name}}
+
+MODEL_LABELS = {"vgg16": "VGG16 (ImageNet weights)", "vgg19": "VGG19 (ImageNet weights)",
+                "handcrafted": "Offline extractor (no download: colour, texture, shape)"}
+LAYER_LABELS = {"pooled": "pooled block5 (512 values, 58 MB weights)",
+                "fc1": "fc1 (4096 values, 550 MB weights)",
+                "fc2": "fc2 (4096 values, 550 MB weights)"}
+PCA_MODES = ("variance", "components", "none")
+PCA_MODE_LABELS = {"variance": "Keep a fraction of the variance",
+                   "components": "Keep a number of components", "none": "No PCA"}
+DEFAULTS: dict[str, Any] = {"model": "vgg16", "layer": "pooled", "pca_mode": "variance",
+                            "pca_fraction": 0.95, "pca_components": 50, "whiten": False,
+                            "normalize": True, "k_range": (2, 20)}
+THUMB_PX = 192
+PROGRESS_EVERY_S = 0.25
+
+_LOG = logging.getLogger("clusterlens")
+T = TypeVar("T")
+
+
+@dataclass
+class DataSource:
+    """The images the user chose and how to describe where they came from."""
+
+    label: str
+    discovery: Discovery
+
+
+@dataclass
+class FeatureRun:
+    """Features of a source, the settings used and the cache key they are stored under."""
+
+    key: str
+    settings: Settings
+    features: FeatureSet
+    source: DataSource
+
+
+@dataclass
+class Reduction:
+    """PCA output for a run: the fitted reducer, reduced features, 2-D map, variance curve."""
+
+    key: str
+    reducer: FeatureReducer
+    reduced: np.ndarray
+    coords: np.ndarray
+    curve: np.ndarray
+
+
+@dataclass
+class Analysis:
+    """Everything the Choose k and Clusters pages draw."""
+
+    run: FeatureRun
+    reduction: Reduction
+    sweep: KSweep
+    clustering: Clustering
+    clustering_key: str
+
+    @property
+    def k(self) -> int:
+        return self.clustering.k
+
+    @property
+    def names(self) -> list[str]:
+        return self.run.features.names
+
+
+# ---- settings that survive page changes ---------------------------------------------
+
+def setting(key: str) -> Any:
+    """The stored value of a setting (its default until the user changes it)."""
+    return st.session_state.setdefault(key, DEFAULTS.get(key))
+
+
+def bind(key: str, shown: Any = None) -> dict[str, Any]:
+    """Widget arguments that mirror the persistent setting ``key``.
+
+    A widget's own state is dropped when its page is left; this copies the setting
+    (or ``shown``, e.g. the setting clamped to the widget's range) into the widget
+    before it is drawn, and the widget's value back on every change.
+    """
+    widget_key = f"_w_{key}"
+    st.session_state[widget_key] = setting(key) if shown is None else shown
+    return {"key": widget_key, "on_change": _store, "args": (key,)}
+
+
+def _store(key: str) -> None:
+    st.session_state[key] = st.session_state[f"_w_{key}"]
+
+
+def current_settings() -> Settings:
+    """A :class:`Settings` from what the Features page shows now."""
+    mode = setting("pca_mode")
+    pca = {"variance": float(setting("pca_fraction")), "components": int(setting("pca_components")),
+           "none": None}[mode]
+    return Settings(model=setting("model"), layer=setting("layer"), pca=pca,
+                    whiten=bool(setting("whiten")), normalize=bool(setting("normalize")),
+                    cache_dir=str(default_cache_dir()))
+
+
+# ---- errors ---------------------------------------------------------------------------
+
+def explain(exc: BaseException, action: str) -> str:
+    """What happened and what to do, in words, for an exception raised while ``action``."""
+    if isinstance(exc, (PathRefused, UploadTooLarge)):
+        return str(exc)
+    if isinstance(exc, RootsConfigError):
+        return f"The server's folder configuration is broken: {exc}. Ask the operator to fix it."
+    if isinstance(exc, InputError):
+        return f"{exc}. Choose another folder or upload the images."
+    if isinstance(exc, TooFewImages):
+        return f"{exc}. Add more images on the Data page."
+    if isinstance(exc, InvalidK):
+        return f"{exc}. Choose a smaller k."
+    if isinstance(exc, WeightsUnavailable):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return (f"The server ran out of memory while {action}. Use fewer images, the pooled "
+                f"layer, or the offline extractor.")
+    if isinstance(exc, OSError):
+        return (f"A file could not be read or written while {action}: "
+                f"{exc.strerror or exc}. Check that the files still exist and try again.")
+    return (f"Something unexpected went wrong while {action} ({type(exc).__name__}: {exc}). "
+            f"Try again; if it happens again, reload the page and start from the Data page. "
+            f"The details are in the server log.")
+
+
+def show_error(action: str, exc: BaseException) -> None:
+    """Log ``exc`` with its traceback (server side) and show the plain explanation."""
+    _LOG.warning("error while %s", action, exc_info=exc)
+    st.error(explain(exc, action), icon=":material/error:")
+
+
+def attempt(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``fn(*args, **kwargs)``, or None after showing what went wrong."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # every failure becomes a message, never a traceback
+        show_error(action, exc)
+        return None
+
+
+# ---- data source ----------------------------------------------------------------------
+
+def source() -> DataSource | None:
+    return st.session_state.get(SOURCE)
+
+
+def set_source(new: DataSource) -> None:
+    """Use ``new`` images from now on; results made from the old ones are dropped."""
+    st.session_state[SOURCE] = new
+    for key in (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM):
+        st.session_state.pop(key, None)
+
+
+def fresh_upload_dir() -> Path:
+    """An empty folder for this session's uploads (the previous upload is deleted)."""
+    old = st.session_state.get(UPLOAD_DIR)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix="clusterlens-upload-"))
+    st.session_state[UPLOAD_DIR] = str(folder)
+    return folder
+
+
+def refs_by_name(discovery: Discovery) -> dict[str, ImageRef]:
+    return {ref.name: ref for ref in discovery.images}
+
+
+# ---- thumbnails -----------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=20_000)
+def _thumbnail(path: str, member: str, size: int, mtime: int, px: int) -> tuple[bytes | None, str]:
+    ref = ImageRef(name=path, path=Path(path), member=member or None)
+    try:
+        return make_thumbnail(ref.read_bytes(), px), ""
+    except ImageLoadError as exc:
+        return None, str(exc)
+    except (OSError, KeyError) as exc:
+        return None, f"cannot read file: {exc}"
+
+
+def thumbnail(ref: ImageRef, px: int = THUMB_PX) -> tuple[bytes | None, str]:
+    """A small JPEG of ``ref`` (cached by file identity), or None and the reason."""
+    _, path, member, size, mtime = file_stamps([ref])[0]
+    return _thumbnail(path, member, size, mtime, px)
+
+
+def show_thumbnails(refs: Sequence[ImageRef], captions: Sequence[str] | None = None,
+                    columns: int = 6) -> None:
+    """A grid of thumbnails with captions (file names without folders unless given)."""
+    captions = (list(captions) if captions is not None
+                else [PurePosixPath(ref.name).name for ref in refs])
+    for start in range(0, len(refs), columns):
+        row = st.columns(columns)
+        for col, ref, caption in zip(row, refs[start:start + columns],
+                                     captions[start:start + columns]):
+            data, reason = thumbnail(ref)
+            with col:
+                if data is None:
+                    st.warning(f"{ref.name}: {reason}", icon=":material/broken_image:")
+                else:
+                    st.image(data, caption=caption, width="stretch")
+
+
+# ---- features -------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading the feature extractor…", max_entries=4)
+def _extractor(model: str, layer: str, folder: str, stamp: tuple[int, int] | None
+               ) -> FeatureExtractor:
+    """``folder`` and ``stamp`` only key the cache (where the weights are, which file)."""
+    extractor = make_extractor(model, layer)
+    load = getattr(extractor, "load", None)
+    if load is not None:
+        load()  # build the Keras network now, once per process
+    return extractor
+
+
+def get_extractor(model: str, layer: str) -> FeatureExtractor:
+    """The shared extractor (Keras model held by st.cache_resource).
+
+    Keyed by the weights file's size and time, so a newly supplied file is picked up.
+    """
+    stamp = None
+    if model != "handcrafted":
+        path = models_dir() / SPECS[(model, layer != "pooled")].filename
+        stamp = (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
+    return _extractor(model, layer, str(models_dir()), stamp)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _fingerprint(stamps: tuple, _images: Sequence[ImageRef]) -> str:
+    return content_fingerprint(_images)
+
+
+def progress_text(p: Progress) -> str:
+    """``"12 / 40 images · 5.1 images/s · about 6 s left"``."""
+    parts = [f"{p.done} / {p.total} images"]
+    if p.images_per_s > 0:
+        parts.append(f"{p.images_per_s:.1f} images/s")
+    if p.eta_s is not None and p.done < p.total:
+        parts.append(f"about {duration(p.eta_s)} left")
+    if p.cached:
+        parts.append(f"{p.cached} from cache")
+    if p.skipped:
+        parts.append(f"{p.skipped} skipped")
+    return " · ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """``75`` -> ``"1 min 15 s"``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _features(key: str, cache_dir: str, _images: Sequence[ImageRef],
+              _extractor: FeatureExtractor) -> FeatureSet:
+    # The progress bar is created in here so a cache hit replays it (and its removal).
+    bar = st.empty()
+    last = [0.0]
+
+    def report(p: Progress) -> None:
+        now = time.monotonic()
+        if p.done == p.total or now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            bar.progress(p.done / max(1, p.total), text=progress_text(p))
+
+    try:
+        return extract_features(_images, _extractor, FeatureCache(cache_dir), progress=report)
+    finally:
+        bar.empty()
+
+
+def compute_run(data: DataSource, settings: Settings) -> FeatureRun:
+    """Features of ``data`` (st.cache_data keyed by file contents + extractor + cache dir)."""
+    extractor = get_extractor(settings.model, settings.layer)
+    images = data.discovery.images
+    key = combine(_fingerprint(file_stamps(images), images), extractor.cache_key)
+    features = _features(key, settings.cache_dir or "", images, extractor)
+    return FeatureRun(key=key, settings=settings, features=features, source=data)
+
+
+def run() -> FeatureRun | None:
+    return st.session_state.get(RUN)
+
+
+# ---- PCA, k sweep, clustering ---------------------------------------------------------
+
+@st.cache_data(show_spinner="Reducing features with PCA…", max_entries=16)
+def _reduction(key: str, pca: int | float | None, whiten: bool, normalize: bool, seed: int,
+               _features: np.ndarray) -> Reduction:
+    settings = Settings(pca=pca, whiten=whiten, normalize=normalize, seed=seed)
+    reducer, reduced = reduce_features(_features, settings)
+    return Reduction(key=key, reducer=reducer, reduced=reduced,
+                     coords=project_2d(reduced, seed),
+                     curve=variance_curve(_features, normalize_rows=normalize))
+
+
+def reduction(feature_run: FeatureRun) -> Reduction:
+    s = feature_run.settings
+    key = combine(feature_run.key, s.pca, s.whiten, s.normalize, s.seed)
+    return _reduction(key, s.pca, s.whiten, s.normalize, s.seed, feature_run.features.features)
+
+
+@st.cache_data(show_spinner="Trying each k…", max_entries=16)
+def _sweep(key: str, k_min: int, k_max: int, seed: int, _reduced: np.ndarray) -> KSweep:
+    return sweep_k(_reduced, Settings(k_min=k_min, k_max=k_max, seed=seed))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _clustering(key: str, k: int, seed: int, _reduced: np.ndarray) -> Clustering:
+    return cluster_at(_reduced, k, Settings(seed=seed))
+
+
+def k_limits(n_images: int) -> tuple[int, int]:
+    """The k range the dashboard offers for ``n_images`` (raises when too few)."""
+    if n_images < 3:
+        raise TooFewImages(f"only {n_images} loadable image(s): at least 3 are needed to cluster")
+    return 2, min(n_images - 1, 50)
+
+
+def k_range(n_images: int) -> tuple[int, int]:
+    """The k range to sweep: the user's range clamped to what ``n_images`` allow."""
+    low, high = k_limits(n_images)
+    k_min, k_max = (min(max(int(v), low), high) for v in setting("k_range"))
+    return k_min, max(k_min, k_max)
+
+
+def analyse(feature_run: FeatureRun) -> Analysis:
+    """Reduce, sweep the chosen k range and cluster at the chosen k (all cached).
+
+    A new analysis starts at the suggested k; a stored k outside the range is
+    refused with :class:`InvalidK` and reset to the suggestion.
+    """
+    n = len(feature_run.features.names)
+    low, high = k_limits(n)
+    k_min, k_max = k_range(n)
+    red = reduction(feature_run)
+    seed = feature_run.settings.seed
+    sweep = _sweep(red.key, k_min, k_max, seed, red.reduced)
+    if st.session_state.get(K_FOR) != red.key or K not in st.session_state:
+        st.session_state[K], st.session_state[K_FOR] = sweep.choice_.k, red.key
+    k = int(st.session_state[K])
+    if not low <= k <= high:
+        st.session_state[K] = sweep.choice_.k
+        raise InvalidK(f"k={k} is not possible with {n} images: k must be between {low} and "
+                       f"{high}. k was reset to the suggested {sweep.choice_.k}")
+    k = st.session_state[K] = min(max(k, k_min), k_max)  # inside the range swept
+    clustering = _clustering(red.key, k, seed, red.reduced)
+    return Analysis(run=feature_run, reduction=red, sweep=sweep, clustering=clustering,
+                    clustering_key=combine(red.key, k))
+
+
+def require_analysis() -> Analysis:
+    """The current analysis, or a pointer to the page that is missing (and stop)."""
+    current = run()
+    if current is None:
+        st.info("Nothing to show yet: choose images on the Data page and extract their "
+                "features on the Features page.", icon=":material/info:")
+        st.page_link(FEATURES_PAGE if source() else DATA_PAGE,
+                     label="Go to Features" if source() else "Go to Data",
+                     icon=":material/arrow_forward:")
+        st.stop()
+    try:
+        return analyse(current)
+    except InvalidK as exc:
+        show_error("clustering", exc)
+        return analyse(current)
+    except Exception as exc:  # shown as a message; the page cannot go on without it
+        show_error("clustering", exc)
+        st.stop()
+
+
+def cluster_names(analysis: Analysis) -> dict[int, str]:
+    """The clusters' names (renamed ones kept while this clustering stays)."""
+    stored = st.session_state.get(NAMES)
+    if not stored or stored["for"] != analysis.clustering_key:
+        stored = {"for": analysis.clustering_key, "names": default_names(analysis.k)}
+        st.session_state[NAMES] = stored
+    return stored["names"]
+
+
+def rename_cluster(cluster: int, widget_key: str) -> None:
+    """on_change callback: store the new name typed for ``cluster``."""
+    name = str(st.session_state[widget_key]).strip()
+    st.session_state[NAMES]["names"][cluster] = name or f"cluster {cluster}"
+
+
+def k_reason(analysis: Analysis) -> str:
+    """How the current k was chosen, for run.json."""
+    choice = analysis.sweep.choice_
+    if analysis.k == choice.k:
+        return choice.rule
+    return f"chosen in the dashboard (the suggestion was k={choice.k}: {choice.rule})"
+
+
+def recorded_settings(analysis: Analysis) -> Settings:
+    """The run's settings with the k actually used and the k range swept."""
+    ks = analysis.sweep.ks_
+    return replace(analysis.run.settings, k=analysis.k, k_min=int(ks[0]), k_max=int(ks[-1]))
