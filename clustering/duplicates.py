@@ -22,7 +22,6 @@ grows with the number of images, never with its square. One ``sensitivity`` betw
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -35,7 +34,7 @@ from clustering.cache import FeatureCache
 from clustering.discover import ImageRef, Skipped
 from clustering.features import FeatureSet, ProgressCallback
 from clustering.loading import open_image
-from clustering.per_image import map_images
+from clustering.per_image import full_size, map_images
 
 SIGNATURE_VERSION = 1
 HASH_DRAFT = 64  # decode JPEGs at no less than this short side: pHash needs 32 x 32
@@ -120,8 +119,7 @@ def perceptual_hashes(image: Image.Image) -> tuple[int, int]:
 def image_signature(data: bytes) -> np.ndarray:
     """``[width, height, pHash bytes (8), mirrored pHash bytes (8)]`` of an image file."""
     image = open_image(data, draft_size=HASH_DRAFT)
-    with Image.open(io.BytesIO(data)) as header:  # the full size, before drafting
-        width, height = header.size
+    width, height = full_size(data)
     codes = [np.frombuffer(h.to_bytes(8, "big"), np.uint8) for h in perceptual_hashes(image)]
     return np.concatenate([[width, height], *codes]).astype(np.float32)
 

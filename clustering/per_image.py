@@ -9,6 +9,7 @@ never stops the run.
 
 from __future__ import annotations
 
+import io
 import time
 import zipfile
 import zlib
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from clustering.cache import FeatureCache, content_hash
 from clustering.discover import ImageRef, Skipped
@@ -130,6 +132,15 @@ class _Found:
         return PerImage(names=self.names, hashes=self.hashes,
                         file_sizes=np.asarray(self.sizes, dtype=np.int64), values=values,
                         skipped=self.skipped, computed=self.computed, cached=self.cached)
+
+
+def full_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of an image file as stored, read from its header only.
+
+    Call it after :func:`~clustering.loading.open_image` accepted ``data``.
+    """
+    with Image.open(io.BytesIO(data)) as header:
+        return header.size
 
 
 def _one(ref: ImageRef, compute: Compute, known: dict[str, np.ndarray]) -> _Result:
