@@ -125,20 +125,22 @@ def setting(key: str) -> Any:
     return st.session_state.setdefault(key, DEFAULTS.get(key))
 
 
-def bind(key: str, shown: Any = None) -> dict[str, Any]:
+def bind(key: str, shown: Any = None, variant: str = "") -> dict[str, Any]:
     """Widget arguments that mirror the persistent setting ``key``.
 
     A widget's own state is dropped when its page is left; this copies the setting
     (or ``shown``, e.g. the setting clamped to the widget's range) into the widget
-    before it is drawn, and the widget's value back on every change.
+    before it is drawn, and the widget's value back on every change. A new
+    ``variant`` makes a new widget (the browser keeps showing a select box's old
+    option labels otherwise).
     """
-    widget_key = f"_w_{key}"
+    widget_key = f"_w_{key}{variant}"
     st.session_state[widget_key] = setting(key) if shown is None else shown
-    return {"key": widget_key, "on_change": _store, "args": (key,)}
+    return {"key": widget_key, "on_change": _store, "args": (key, widget_key)}
 
 
-def _store(key: str) -> None:
-    st.session_state[key] = st.session_state[f"_w_{key}"]
+def _store(key: str, widget_key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
 
 
 def current_settings() -> Settings:

@@ -11,6 +11,7 @@ from clustering.charts import scatter_figure, selected_indices
 from clustering.discover import ImageRef
 from clustering.export import csv_bytes, json_bytes, labels_frame
 from clustering.export_zip import clusters_zip
+from clustering.fingerprint import combine
 from clustering.galleries import cluster_summary, page_count, page_items, typical_order
 from clustering.pipeline import run_record
 from app_pages import _common as ui
@@ -65,9 +66,11 @@ if chosen:
 st.subheader("Clusters")
 st.dataframe(cluster_summary(result.labels, result.distances, result.silhouettes,
                              analysis.names, names), hide_index=True)
-cluster = st.selectbox("Show the images of", range(analysis.k),
-                       format_func=lambda c: f"{names[c]} ({sizes[c]} images)",
-                       key=f"gallery_{analysis.clustering_key}")
+options = [f"{names[c]} ({sizes[c]} images)" for c in range(analysis.k)]
+shown_key = f"gallery_{analysis.clustering_key}"
+st.session_state.setdefault(shown_key, 0)
+cluster = st.selectbox("Show the images of", range(analysis.k), format_func=options.__getitem__,
+                       **ui.bind(shown_key, variant=combine(*options)))
 name_key = f"name_{analysis.clustering_key}_{cluster}"
 st.session_state[name_key] = names[cluster]
 st.text_input("Name of this cluster (used in the downloads)", key=name_key,

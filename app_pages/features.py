@@ -88,7 +88,7 @@ def save_weights(data: bytes, filename: str) -> None:
 def show_result(feature_run: ui.FeatureRun) -> None:
     features = feature_run.features
     label = features.extractor.get("label", "")
-    st.subheader("Features")
+    st.subheader("Result")
     if "custom weights" in label:
         st.warning(f"{label}. These are not the published ImageNet weights, so the groups "
                    f"may not reflect what the images show.", icon=":material/warning:")

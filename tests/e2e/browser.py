@@ -1,0 +1,31 @@
+"""Browser helpers for the end-to-end tests (Playwright, sync API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+SLOW_MS = 180_000  # feature extraction in a cold server (TensorFlow start, model build)
+
+
+def wait_idle(page: Page, timeout: float = SLOW_MS) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(
+        1, timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def open_page(page: Page, title: str) -> None:
+    """Click ``title`` in the sidebar navigation."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True, level=1)).to_be_visible()
+    wait_idle(page)
+
+
+def upload(page: Page, paths: list[Path]) -> None:
+    """Put files in the Data page's first uploader (images or zips)."""
+    page.get_by_test_id("stFileUploader").first.locator("input[type=file]").set_input_files(
+        [str(p) for p in paths])
+    wait_idle(page)
