@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -224,14 +225,15 @@ def refs_by_name(discovery: Discovery) -> dict[str, ImageRef]:
 
 # ---- thumbnails -----------------------------------------------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=20_000)
+@st.cache_data(show_spinner=False, max_entries=5_000)
 def _thumbnail(path: str, member: str, size: int, mtime: int, px: int) -> tuple[bytes | None, str]:
+    """``size`` and ``mtime`` only key the cache, so a changed file gets a new thumbnail."""
     ref = ImageRef(name=path, path=Path(path), member=member or None)
     try:
         return make_thumbnail(ref.read_bytes(), px), ""
     except ImageLoadError as exc:
         return None, str(exc)
-    except (OSError, KeyError) as exc:
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
         return None, f"cannot read file: {exc}"
 
 

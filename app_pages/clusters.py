@@ -49,7 +49,8 @@ cols[2].metric("Mean silhouette", f"{np.nanmean(result.silhouettes):.3f}")
 
 st.subheader("Map of the images")
 st.caption("Each dot is an image, placed by the first two PCA components and coloured by "
-           "cluster. Hover to see the file name; drag a box or a lasso to see the images.")
+           "cluster. Hover to see the file name; click a dot, or drag a box or a lasso, to see "
+           "the images.")
 event = st.plotly_chart(scatter_figure(analysis.reduction.coords, result.labels,
                                        analysis.names, names),
                         key=f"map_{analysis.clustering_key}", on_select="rerun",

@@ -79,7 +79,13 @@ def save_weights(data: bytes, filename: str) -> None:
         return
     folder = models_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / filename).write_bytes(data)
+    try:
+        with open(folder / filename, "xb") as handle:  # never replace another user's file
+            handle.write(data)
+    except FileExistsError:
+        st.info(f"{filename} is already in {folder}. Press Run to use it.",
+                icon=":material/info:")
+        return
     st.success(f"Saved {filename} in {folder}. Press Run to extract features with it.",
                icon=":material/check_circle:")
     st.session_state.pop(ui.WEIGHTS_PROBLEM, None)
