@@ -39,6 +39,9 @@ from clustering.per_image import full_size, map_images
 SIGNATURE_VERSION = 1
 HASH_DRAFT = 64  # decode JPEGs at no less than this short side: pHash needs 32 x 32
 NEIGHBOURS = 16  # candidates per image and per search
+QUERY_CHUNK = 4096  # images searched at once (bounds the memory of each search)
+EXACT_UP_TO = 20_000  # exact feature search up to this many images, approximate beyond
+IVF_PROBES = 16  # cells an approximate feature search visits
 SENSITIVITY_WORDS = {"strict": 0.2, "normal": 0.5, "loose": 0.8}
 
 # (at sensitivity 0, at sensitivity 1), interpolated linearly in between.
@@ -107,27 +110,25 @@ class Signatures:
         return len(self.names)
 
 
-def perceptual_hashes(image: Image.Image) -> tuple[int, int]:
-    """64-bit pHash of ``image`` and of its left-right mirror."""
+def perceptual_hashes(image: Image.Image) -> np.ndarray:
+    """(2, 8) bytes: the 64-bit pHash of ``image`` and that of its left-right mirror."""
     import imagehash
 
     grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
-    return tuple(int.from_bytes(np.packbits(imagehash.phash(img).hash.ravel()).tobytes(), "big")
-                 for img in (grey, ImageOps.mirror(grey)))
+    return np.stack([np.packbits(imagehash.phash(img).hash.ravel())
+                     for img in (grey, ImageOps.mirror(grey))])
 
 
 def image_signature(data: bytes) -> np.ndarray:
     """``[width, height, pHash bytes (8), mirrored pHash bytes (8)]`` of an image file."""
     image = open_image(data, draft_size=HASH_DRAFT)
-    width, height = full_size(data)
-    codes = [np.frombuffer(h.to_bytes(8, "big"), np.uint8) for h in perceptual_hashes(image)]
-    return np.concatenate([[width, height], *codes]).astype(np.float32)
+    return np.concatenate([full_size(data), perceptual_hashes(image).ravel()]).astype(np.float32)
 
 
 def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = None,
                        workers: int = 2, progress: ProgressCallback | None = None) -> Signatures:
     """Signatures of ``images``; unreadable files become ``skipped`` rows."""
-    found = map_images(images, image_signature, dim=18, cache=cache,
+    found = map_images(images, image_signature, dim=2 + 16, cache=cache,
                        cache_key=f"signature-v{SIGNATURE_VERSION}", workers=workers,
                        progress=progress)
     codes = found.values[:, 2:].astype(np.uint8)
@@ -157,45 +158,76 @@ def hash_distance(sig: Signatures, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 # ---- candidate pairs -----------------------------------------------------------------
 
-def _knn_pairs(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(query row, neighbour row) of each query's ``k`` nearest neighbours, self excluded."""
-    _, found = index.search(queries, k)
-    rows = np.repeat(np.arange(len(queries)), found.shape[1])
-    cols = found.ravel()
-    keep = (cols >= 0) & (cols != rows)
-    return rows[keep], cols[keep]
+def _nearest_pairs(rows: np.ndarray, cols: np.ndarray, distances: np.ndarray,
+                   k: int) -> np.ndarray:
+    """Pairs (m, 2) keeping each row's ``k`` nearest columns, self excluded."""
+    keep = rows != cols
+    rows, cols, distances = rows[keep], cols[keep], distances[keep]
+    order = np.lexsort((distances, rows))
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, rows)  # first position of each row's run
+    rank = np.arange(len(rows)) - starts
+    return np.stack([rows[rank < k], cols[rank < k]], axis=1)
 
 
-def hash_pairs(sig: Signatures, max_bits: int, k: int = NEIGHBOURS) -> np.ndarray:
-    """Pairs (m, 2) whose pHashes, one possibly mirrored, differ in <= ``max_bits`` bits."""
+def hash_pairs(sig: Signatures, max_bits: int, k: int = NEIGHBOURS,
+               chunk: int = QUERY_CHUNK) -> np.ndarray:
+    """Pairs (m, 2) whose pHashes, one possibly mirrored, differ in <= ``max_bits`` bits.
+
+    A Hamming range search (exhaustive but fast); each image keeps its ``k`` nearest.
+    """
     import faiss
 
-    if len(sig) < 2:
-        return np.zeros((0, 2), np.int64)
     index = faiss.IndexBinaryFlat(64)
     index.add(_to_codes(sig.phash))
-    k = min(k + 1, len(sig))
-    found = [_knn_pairs(index, _to_codes(h), k) for h in (sig.phash, sig.phash_mirror)]
-    pairs = np.concatenate([np.stack(p, axis=1) for p in found])
+    found = [np.zeros((0, 2), np.int64)]
+    for hashes in (sig.phash, sig.phash_mirror):
+        codes = _to_codes(hashes)
+        for begin in range(0, len(codes), chunk):
+            limits, distances, cols = index.range_search(codes[begin:begin + chunk],
+                                                         max_bits + 1)  # distance < radius
+            rows = begin + np.repeat(np.arange(len(limits) - 1),
+                                     np.diff(limits).astype(np.int64))
+            found.append(_nearest_pairs(rows, cols.astype(np.int64), distances, k))
+    pairs = np.concatenate(found)
     return pairs[hash_distance(sig, pairs[:, 0], pairs[:, 1]) <= max_bits]
 
 
-def feature_pairs(vectors: np.ndarray, min_cosine: float,
-                  k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (m, 2) of rows whose cosine similarity is >= ``min_cosine``, and the cosines."""
+def _inner_product_index(x: np.ndarray):
+    """Exact inner-product search up to EXACT_UP_TO rows, an IVF index beyond."""
     import faiss
 
-    x = np.ascontiguousarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    x = x / np.maximum(norms, 1e-12)
-    if len(x) < 2:
-        return np.zeros((0, 2), np.int64), np.zeros(0, np.float32)
-    index = faiss.IndexFlatIP(x.shape[1])
+    n, dim = x.shape
+    if n <= EXACT_UP_TO:
+        index = faiss.IndexFlatIP(dim)
+    else:  # near-duplicates are so close that probing a few cells finds them
+        lists = int(np.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = 10
+        index.train(x)
+        index.nprobe = IVF_PROBES
     index.add(x)
-    rows, cols = _knn_pairs(index, x, min(k + 1, len(x)))
-    cosines = np.einsum("ij,ij->i", x[rows], x[cols])
-    keep = cosines >= min_cosine
-    return np.stack([rows[keep], cols[keep]], axis=1), cosines[keep]
+    return index
+
+
+def feature_pairs(vectors: np.ndarray, min_cosine: float, k: int = NEIGHBOURS,
+                  chunk: int = QUERY_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (m, 2) of rows among each row's ``k`` nearest with cosine >= ``min_cosine``,
+    and their cosines."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    found = [(np.zeros((0, 2), np.int64), np.zeros(0, np.float32))]
+    if len(x) >= 2:
+        index = _inner_product_index(x)
+        for begin in range(0, len(x), chunk):
+            cosines, cols = index.search(x[begin:begin + chunk], min(k + 1, len(x)))
+            rows = begin + np.repeat(np.arange(len(cols)), cols.shape[1])
+            cols, cosines = cols.ravel(), cosines.ravel()
+            keep = (cols >= 0) & (cols != rows) & (cosines >= min_cosine)
+            found.append((np.stack([rows[keep], cols[keep]], axis=1), cosines[keep]))
+    return (np.concatenate([p for p, _ in found]),
+            np.concatenate([c for _, c in found]).astype(np.float32))
 
 
 def exact_pairs(sig: Signatures) -> np.ndarray:

@@ -140,6 +140,10 @@ def test_signatures_are_cached_by_content(edited: Path, tmp_path: Path):
     assert np.array_equal(first.width, again.width)
 
 
+def _pair_set(pairs: np.ndarray) -> set[tuple[int, int]]:
+    return {tuple(sorted(p)) for p in pairs.tolist()}
+
+
 def test_hash_pairs_equal_brute_force_search():
     rng = np.random.default_rng(0)
     n = 300
@@ -151,7 +155,7 @@ def test_hash_pairs_equal_brute_force_search():
     sig = Signatures(names=[str(i) for i in range(n)], hashes=[str(i) for i in range(n)],
                      width=np.ones(n), height=np.ones(n), file_size=np.ones(n),
                      phash=phash, phash_mirror=mirror)
-    found = {tuple(sorted(p)) for p in hash_pairs(sig, 4).tolist()}
+    found = _pair_set(hash_pairs(sig, 4))
     i, j = np.triu_indices(n, 1)
     close = hash_distance(sig, i, j) <= 4
     assert found == set(zip(i[close].tolist(), j[close].tolist()))
@@ -170,3 +174,17 @@ def test_one_sensitivity_sets_all_thresholds():
             parse_sensitivity(bad)
     with pytest.raises(ValueError, match="between 0 and 1"):
         DuplicateFinder(sensitivity=2.0).fit(_signatures([("a.jpg", 1, 1, 1)]))
+
+
+def test_feature_pairs_approximate_search_still_finds_near_copies(monkeypatch):
+    import clustering.duplicates as duplicates
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(1200, 32)).astype(np.float32)
+    vectors[1::40] = vectors[::40] + rng.normal(0, 0.01, (30, 32))  # 30 near copies
+    exact, _ = duplicates.feature_pairs(vectors, 0.95)
+    monkeypatch.setattr(duplicates, "EXACT_UP_TO", 100)
+    approximate, cosines = duplicates.feature_pairs(vectors, 0.95, chunk=500)
+    planted = {(i, i + 1) for i in range(0, 1200, 40)}
+    assert _pair_set(exact) == _pair_set(approximate) == planted
+    assert (cosines >= 0.95).all()

@@ -52,8 +52,8 @@ def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
                     "by perceptual hash (also mirrored) and, unless --hash-only, by "
                     "features of --model. Writes file,group,keep for every image in a "
                     "group; keep marks the suggested file to keep (most pixels, then "
-                    "largest file, then first name). Without features, strong crops "
-                    "are missed.")
+                    "largest file, then first name). With --hash-only, copies cropped by "
+                    "more than a few percent are often missed.")
     add_input_options(parser)
     parser.add_argument("--out", required=True, metavar="CSV", help="where to write the groups")
     parser.add_argument("--sensitivity", type=sensitivity_value, default=0.5, metavar="S",
