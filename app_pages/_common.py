@@ -31,7 +31,7 @@ from clustering.loading import ImageLoadError, make_thumbnail
 from clustering.pipeline import Clustering, Settings, cluster_at, reduce_features, sweep_k
 from clustering.reduce import FeatureReducer, project_2d, variance_curve
 from clustering.roots import PathRefused, RootsConfigError
-from clustering.uploads import UploadTooLarge
+from clustering.uploads import Upload, UploadTooLarge, save_uploads
 from clustering.weights import SPECS, WeightsUnavailable, models_dir
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -209,14 +209,23 @@ def set_source(new: DataSource) -> None:
         st.session_state.pop(key, None)
 
 
-def fresh_upload_dir() -> Path:
-    """An empty folder for this session's uploads (the previous upload is deleted)."""
+def save_session_upload(uploads: Sequence[Upload]) -> Discovery:
+    """Save ``uploads`` in a new temporary folder for this session.
+
+    The previous upload's folder is deleted only once the new one is in place, so a
+    refused upload leaves the images in use untouched.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="clusterlens-upload-"))
+    try:
+        found = save_uploads(uploads, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     old = st.session_state.get(UPLOAD_DIR)
     if old:
         shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix="clusterlens-upload-"))
     st.session_state[UPLOAD_DIR] = str(folder)
-    return folder
+    return found
 
 
 def refs_by_name(discovery: Discovery) -> dict[str, ImageRef]:

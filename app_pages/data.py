@@ -10,7 +10,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from clustering.discover import IMAGE_EXTENSIONS, discover
 from clustering.export import skipped_frame
 from clustering.roots import configured_roots, resolve_inside
-from clustering.uploads import Upload, save_uploads
+from clustering.uploads import Upload
 from app_pages import _common as ui
 
 IMAGE_TYPES = sorted(ext.lstrip(".") for ext in IMAGE_EXTENSIONS)
@@ -24,7 +24,7 @@ def use_uploads(files: list[UploadedFile], widget_key: str, label: str) -> None:
     if files and signatures.get(widget_key, (None,))[0] != signature:
         uploads = [Upload(f.name, f.getvalue()) for f in files]
         try:
-            found = save_uploads(uploads, ui.fresh_upload_dir())
+            found = ui.save_session_upload(uploads)
         except Exception as exc:  # too large, unwritable ...: a message, not a traceback
             signatures[widget_key] = (signature, ui.explain(exc, "saving the upload"))
         else:

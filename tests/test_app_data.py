@@ -76,13 +76,16 @@ def test_a_folder_upload_keeps_relative_names():
         "trip/day2/blue_0.png", "trip/day2/green_0.png", "trip/red_0.png"]
 
 
-def test_an_oversized_upload_is_refused_with_advice(monkeypatch):
+def test_an_oversized_upload_is_refused_with_advice_and_the_images_in_use_stay(monkeypatch):
+    at = upload(new_app(), coloured_uploads(1))
+    in_use = at.session_state["source"]
     monkeypatch.setenv(MAX_TOTAL_ENV, "0.001")  # about 1 KB
-    at = upload(new_app(), coloured_uploads(2))
+    at.file_uploader(key="upload_files").set_value(coloured_uploads(2)).run()
     no_traceback(at)
     [error] = messages(at, "error")
     assert "accepts at most" in error and "Upload fewer images" in error
-    assert "source" not in at.session_state
+    assert at.session_state["source"] is in_use
+    assert all(ref.path.is_file() for ref in in_use.discovery.images)
 
 
 def test_an_upload_with_no_images_says_so():
