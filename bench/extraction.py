@@ -1,0 +1,288 @@
+"""End-to-end feature extraction speed, beside its ceilings, on generated 12-MP photos.
+
+For each precision (float32 and bfloat16 by default), in the same process, on the
+same files, interleaved run by run so that machine noise hits every method alike:
+
+* **e2e**: :func:`clustering.pipeline.compute_features`, the exact code path of
+  ``python -m clustering cluster`` (discovery, read + hash + draft-decode in worker
+  threads, batched inference, writes to a cold feature cache), model already built;
+* **bare**: the same compiled Keras network called on pre-decoded, pre-processed
+  batches of the same size (the ceiling for our own code);
+* **notebook** (float32): ``keras.utils.load_img`` (full decode, resize), then
+  ``model.predict`` on one image at a time, as the original notebook did;
+* **ceiling**: the float32 (and bfloat16) matmul peak of this CPU measured with
+  TensorFlow, divided by the work per image (VGG16 30.7 GFLOP, VGG19 39.0).
+
+Then the real CLI in a subprocess (cold cache) on all images and on a 16-image
+subset: the difference gives its marginal rate, the rest is process start-up
+(imports, model build) and clustering.
+
+    PYTHONPATH=. .venv/bin/python bench/extraction.py [--images 200] [--runs 3]
+
+Results: bench/results/extraction.json. Weights are random (see RANDOM_WEIGHTS_NOTE):
+speed is exactly that of the ImageNet weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make `bench` and `clustering` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (GFLOP_PER_IMAGE, RANDOM_WEIGHTS_NOTE, ROOT, Timer, link_folder,
+                           median, photo_folder, random_keras_home, table, wait_for_quiet,
+                           write_results)
+
+CLI_SMALL = 16  # images in the subset used to separate the CLI's fixed costs
+
+
+def matmul_peak(dtype: str, n: int = 4096, reps: int = 5) -> dict[str, float]:
+    """GFLOP/s of an n x n matmul in TensorFlow (best and median of ``reps``)."""
+    import tensorflow as tf
+
+    tf_dtype = tf.bfloat16 if dtype == "bfloat16" else tf.float32
+    a = tf.cast(tf.random.stateless_normal((n, n), seed=(1, 2)), tf_dtype)
+    b = tf.cast(tf.random.stateless_normal((n, n), seed=(3, 4)), tf_dtype)
+    mm = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[:1, :1], tf.float32)))
+    mm(a, b).numpy()  # trace + warm up
+    rates = []
+    for _ in range(reps):
+        with Timer() as t:
+            mm(a, b).numpy()
+        rates.append(2 * n ** 3 / t.seconds / 1e9)
+    return {"best_gflops": max(rates), "median_gflops": median(rates), "n": n}
+
+
+def record(t: Timer, images: int) -> dict:
+    return {"seconds": t.seconds, "cpu_seconds": t.cpu_seconds, "images": images,
+            "images_per_s": images / t.seconds, "other_cores": t.other_cores}
+
+
+def bare_run(infer, batches, images: int) -> dict:
+    """The compiled network over pre-decoded, pre-processed batches."""
+    with Timer() as t:
+        for batch in batches:
+            infer(batch).numpy()
+    return record(t, images)
+
+
+def e2e_run(paths: list[Path], settings) -> dict:
+    """The CLI's feature stage on a cold cache."""
+    from clustering.discover import discover
+    from clustering.pipeline import compute_features
+
+    with Timer() as t:
+        found = discover(paths)
+        features = compute_features(found, settings)
+    assert features.computed == len(paths), (features.computed, features.skipped[:3])
+    return record(t, features.computed)
+
+
+def notebook_run(model, paths: list[Path]) -> dict:
+    """The notebook way: load_img (full decode + resize), predict one image at a time."""
+    keras = sys.modules["keras"]
+    from keras.applications.vgg16 import preprocess_input
+
+    with Timer() as t:
+        for path in paths:
+            image = keras.utils.load_img(path, target_size=(224, 224))
+            x = preprocess_input(keras.utils.img_to_array(image)[None])
+            model.predict(x, verbose=0)
+    return record(t, len(paths))
+
+
+def cli_run(folder: Path, precision: str, model: str, batch_size: int) -> float:
+    """Wall seconds of ``python -m clustering cluster`` on ``folder`` with a cold cache."""
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        cmd = [sys.executable, "-m", "clustering", "cluster", str(folder), "--out",
+               f"{tmp}/out", "--cache-dir", f"{tmp}/cache", "--model", model,
+               "--precision", precision, "--batch-size", str(batch_size)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        with Timer() as t:
+            done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}")
+    return t.seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=200, help="photos (default: 200)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per method (default: 3)")
+    parser.add_argument("--notebook-images", type=int, default=64,
+                        help="photos for the (slow) notebook method, the first of the same "
+                             "set (default: 64)")
+    parser.add_argument("--model", choices=("vgg16", "vgg19"), default="vgg16")
+    parser.add_argument("--precisions", default="float32,bfloat16")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--cli-runs", type=int, default=1,
+                        help="runs of the CLI subprocess per precision, 0 to skip (default: 1)")
+    parser.add_argument("--quiet-wait", type=float, default=60,
+                        help="before each run, wait up to this many seconds for other "
+                             "processes to leave the CPU alone (default: 60)")
+    args = parser.parse_args(argv)
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+
+    random_keras_home([args.model])
+    paths = photo_folder("photos", args.images)
+    sizes = [p.stat().st_size for p in paths]
+    print(f"{len(paths)} photos 3000x2000, JPEG {min(sizes) / 1e6:.1f}-{max(sizes) / 1e6:.1f} MB "
+          f"(mean {np.mean(sizes) / 1e6:.2f} MB); {args.runs} runs; {RANDOM_WEIGHTS_NOTE}",
+          flush=True)
+
+    from clustering.quiet_import import import_keras
+
+    keras = import_keras()
+    import tensorflow as tf
+
+    from clustering.loading import load_for_model
+    from clustering.pipeline import Settings
+    from clustering.vgg import VGGExtractor, _build, preprocess
+
+    # How long one image takes to read + decode (serially), with and without draft.
+    with Timer() as t:
+        pixels = [load_for_model(p.read_bytes(), 224) for p in paths]
+    decode_draft_ms = 1000 * t.seconds / len(paths)
+    with Timer() as t:
+        for p in paths[:20]:
+            keras.utils.load_img(p, target_size=(224, 224))
+    decode_full_ms = 1000 * t.seconds / min(20, len(paths))
+    print(f"decode (serial): {decode_draft_ms:.1f} ms/image with draft, "
+          f"{decode_full_ms:.1f} ms/image full (keras load_img)", flush=True)
+
+    wait_for_quiet(args.quiet_wait)
+    peaks = {dtype: matmul_peak(dtype) for dtype in ("float32", "bfloat16")}
+    print(f"matmul peak: float32 {peaks['float32']['best_gflops']:.0f} GFLOP/s, "
+          f"bfloat16 {peaks['bfloat16']['best_gflops']:.0f} GFLOP/s", flush=True)
+
+    bs = args.batch_size
+    infers, batches, settings = {}, {}, {}
+    for precision in precisions:
+        extractor = VGGExtractor(args.model, "pooled", precision=precision,
+                                 allow_download=False).load()
+        infers[precision] = _build(args.model, "pooled", extractor.weights.path, precision)
+        batches[precision] = [tf.constant(preprocess(args.model, np.stack(pixels[i:i + bs])))
+                              for i in range(0, len(pixels), bs)]
+        for b in {batches[precision][0].shape[0]: batches[precision][0],
+                  batches[precision][-1].shape[0]: batches[precision][-1]}.values():
+            infers[precision](b).numpy()  # trace both batch shapes, warm up
+    del pixels
+
+    notebook_model = None
+    nb_paths = paths[: min(args.notebook_images, len(paths))]
+    if args.notebook_images > 0:
+        keras.config.set_dtype_policy("float32")
+        constructor = keras.applications.VGG16 if args.model == "vgg16" else keras.applications.VGG19
+        from clustering.weights import resolve_weights
+
+        notebook_model = constructor(weights=str(resolve_weights(args.model, False,
+                                                                 allow_download=False).path),
+                                     include_top=False, pooling="avg", input_shape=(224, 224, 3))
+        notebook_run(notebook_model, nb_paths[:2])  # warm up predict()
+
+    runs: dict[str, list[dict]] = {}
+    for run in range(args.runs):
+        for precision in precisions:
+            wait_for_quiet(args.quiet_wait)
+            runs.setdefault(f"bare/{precision}", []).append(
+                bare_run(infers[precision], batches[precision], len(paths)))
+            wait_for_quiet(args.quiet_wait)
+            with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+                s = Settings(model=args.model, precision=precision, cache_dir=cache,
+                             batch_size=bs)
+                runs.setdefault(f"e2e/{precision}", []).append(e2e_run(paths, s))
+        if notebook_model is not None:
+            wait_for_quiet(args.quiet_wait)
+            runs.setdefault("notebook/float32", []).append(notebook_run(notebook_model, nb_paths))
+        print(f"run {run + 1}/{args.runs}: " + ", ".join(
+            f"{k} {v[-1]['images_per_s']:.2f} img/s [others {v[-1]['other_cores']:.2f} cores]"
+            for k, v in runs.items()), flush=True)
+
+    cli: dict[str, dict] = {}
+    if args.cli_runs > 0:
+        folder = link_folder("extraction-cli", paths)
+        small = link_folder("extraction-cli-small", paths[:CLI_SMALL])
+        for precision in precisions:
+            full_s, small_s = [], []
+            for _ in range(args.cli_runs):
+                wait_for_quiet(args.quiet_wait)
+                full_s.append(cli_run(folder, precision, args.model, bs))
+                wait_for_quiet(args.quiet_wait)
+                small_s.append(cli_run(small, precision, args.model, bs))
+            t_full, t_small = median(full_s), median(small_s)
+            marginal = (len(paths) - CLI_SMALL) / max(1e-9, t_full - t_small)
+            cli[precision] = {"seconds_all": full_s, "seconds_small": small_s,
+                              "images": len(paths), "small_images": CLI_SMALL,
+                              "overall_images_per_s": len(paths) / t_full,
+                              "marginal_images_per_s": marginal,
+                              "fixed_seconds": t_small - CLI_SMALL / marginal}
+            print(f"CLI {precision}: {t_full:.1f} s for {len(paths)} images, {t_small:.1f} s for "
+                  f"{CLI_SMALL}: marginal {marginal:.2f} img/s, fixed cost "
+                  f"{cli[precision]['fixed_seconds']:.1f} s", flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(small, ignore_errors=True)
+
+    gflop = GFLOP_PER_IMAGE[args.model]
+    rate = {k: median([r["images_per_s"] for r in v]) for k, v in runs.items()}
+    cores = {k: median([r["cpu_seconds"] / r["seconds"] for r in v]) for k, v in runs.items()}
+    others = {k: median([r["other_cores"] for r in v]) for k, v in runs.items()}
+    ceiling = {dtype: peaks[dtype]["best_gflops"] / gflop for dtype in peaks}
+    notebook = rate.get("notebook/float32", float("nan"))
+    rows, summary = [], {}
+    for precision in precisions:
+        bare, e2e = rate[f"bare/{precision}"], rate[f"e2e/{precision}"]
+        summary[precision] = {
+            "e2e_images_per_s": e2e, "bare_images_per_s": bare,
+            "cli_marginal_images_per_s": cli.get(precision, {}).get("marginal_images_per_s"),
+            "notebook_images_per_s": notebook,
+            "float32_ceiling_images_per_s": ceiling["float32"],
+            "e2e_over_bare": e2e / bare, "e2e_over_notebook": e2e / notebook,
+            "e2e_over_float32_ceiling": e2e / ceiling["float32"],
+            "bare_over_float32_ceiling": bare / ceiling["float32"],
+            "cores_busy_e2e": cores[f"e2e/{precision}"], "cores_busy_bare": cores[f"bare/{precision}"]}
+        for method, key, value in (
+                ("e2e (CLI code path, in process)", f"e2e/{precision}", e2e),
+                ("CLI subprocess, marginal", None,
+                 cli.get(precision, {}).get("marginal_images_per_s", float("nan"))),
+                ("bare model, pre-decoded", f"bare/{precision}", bare)):
+            rows.append([precision, method, value, cores.get(key, float("nan")),
+                         others.get(key, float("nan")), value / bare, value / notebook,
+                         value / ceiling["float32"]])
+    key = "notebook/float32"
+    rows.append(["float32", "notebook (load_img + predict per image)", notebook,
+                 cores.get(key, float("nan")), others.get(key, float("nan")),
+                 notebook / rate.get("bare/float32", np.nan), 1.0, notebook / ceiling["float32"]])
+    for dtype in ("float32", "bfloat16"):
+        rows.append([dtype, f"matmul-peak ceiling ({peaks[dtype]['best_gflops']:.0f} GFLOP/s "
+                            f"/ {gflop} GFLOP)", ceiling[dtype], float("nan"), float("nan"),
+                     float("nan"), ceiling[dtype] / notebook, ceiling[dtype] / ceiling["float32"]])
+    headers = ["precision", "method", "img/s", "cores used", "other procs' cores",
+               "× bare (same prec.)", "× notebook", "× fp32 ceiling"]
+    print()
+    print(f"Extraction, {args.model.upper()} pooled, {len(paths)} photos 3000x2000 "
+          f"(notebook: first {len(nb_paths)}), batch {bs}, median of {args.runs} runs")
+    print(table(headers, rows))
+    path = write_results("extraction", {
+        "settings": vars(args), "note": RANDOM_WEIGHTS_NOTE,
+        "photos": {"count": len(paths), "size": "3000x2000", "mean_mb": np.mean(sizes) / 1e6},
+        "decode_ms": {"draft": decode_draft_ms, "full_load_img": decode_full_ms},
+        "matmul_peak": peaks, "gflop_per_image": gflop, "runs": runs, "cli": cli,
+        "images_per_s": rate, "cores_busy": cores, "other_cores": others,
+        "summary": summary,
+        "table": {"headers": headers, "rows": rows}})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
