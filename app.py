@@ -18,6 +18,8 @@ PAGES = [
     (ui.FEATURES_PAGE, "Features", ":material/memory:"),
     (ui.CHOOSE_K_PAGE, "Choose k", ":material/show_chart:"),
     (ui.CLUSTERS_PAGE, "Clusters", ":material/scatter_plot:"),
+    (ui.DUPLICATES_PAGE, "Duplicates & quality", ":material/content_copy:"),
+    (ui.EVALUATE_PAGE, "Evaluate", ":material/fact_check:"),
 ]
 
 

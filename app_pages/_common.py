@@ -18,16 +18,20 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from clustering.cache import FeatureCache, default_cache_dir
 from clustering.discover import Discovery, ImageRef, InputError
+from clustering.duplicates import DuplicateFinder, Signatures, compute_signatures
 from clustering.extractor import FeatureExtractor, make_extractor
 from clustering.features import FeatureSet, Progress, extract_features
 from clustering.fingerprint import combine, content_fingerprint, file_stamps
 from clustering.galleries import default_names
 from clustering.kmeans import InvalidK, KSweep, TooFewImages
 from clustering.loading import ImageLoadError, make_thumbnail
+from clustering.quality import QualityScorer, score_images
+from clustering.review import annotate_labels
 from clustering.pipeline import Clustering, Settings, cluster_at, reduce_features, sweep_k
 from clustering.reduce import FeatureReducer, project_2d, variance_curve
 from clustering.roots import PathRefused, RootsConfigError
@@ -42,6 +46,8 @@ DATA_PAGE = "app_pages/data.py"
 FEATURES_PAGE = "app_pages/features.py"
 CHOOSE_K_PAGE = "app_pages/choose_k.py"
 CLUSTERS_PAGE = "app_pages/clusters.py"
+DUPLICATES_PAGE = "app_pages/duplicates_quality.py"
+EVALUATE_PAGE = "app_pages/evaluate.py"
 
 # Session-state keys.
 SOURCE = "source"  # DataSource: the images chosen on the Data page
@@ -52,6 +58,10 @@ WEIGHTS_PROBLEM = "weights_problem"  # {"model", "layer", "message"} after Weigh
 K = "k"  # the chosen number of clusters
 K_FOR = "k_for"  # the analysis the chosen k belongs to
 NAMES = "cluster_names"  # {"for": clustering key, "names": {cluster: name}}
+DUP_SENSITIVITY = "dup_sensitivity"  # duplicate finder sensitivity, 0 (strict) .. 1 (loose)
+KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the user's overrides
+REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
+TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
 
 MODEL_LABELS = {"vgg16": "VGG16 (ImageNet weights)", "vgg19": "VGG19 (ImageNet weights)",
                 "handcrafted": "Offline extractor (no download: colour, texture, shape)"}
@@ -63,7 +73,8 @@ PCA_MODE_LABELS = {"variance": "Keep a fraction of the variance",
                    "components": "Keep a number of components", "none": "No PCA"}
 DEFAULTS: dict[str, Any] = {"model": "vgg16", "layer": "pooled", "pca_mode": "variance",
                             "pca_fraction": 0.95, "pca_components": 50, "whiten": False,
-                            "normalize": True, "k_range": (2, 20)}
+                            "normalize": True, "k_range": (2, 20),
+                            DUP_SENSITIVITY: 0.5}
 THUMB_PX = 192
 PROGRESS_EVERY_S = 0.25
 
@@ -205,7 +216,7 @@ def source() -> DataSource | None:
 def set_source(new: DataSource) -> None:
     """Use ``new`` images from now on; results made from the old ones are dropped."""
     st.session_state[SOURCE] = new
-    for key in (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM):
+    for key in (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH):
         st.session_state.pop(key, None)
 
 
@@ -470,3 +481,98 @@ def recorded_settings(analysis: Analysis) -> Settings:
     """The run's settings with the k actually used and the k range swept."""
     ks = analysis.sweep.ks_
     return replace(analysis.run.settings, k=analysis.k, k_min=int(ks[0]), k_max=int(ks[-1]))
+
+
+# ---- duplicates, quality, evaluation --------------------------------------------------
+
+def source_key(data: DataSource) -> str:
+    """A content fingerprint of the source's files (cached by their stat stamps)."""
+    images = data.discovery.images
+    return _fingerprint(file_stamps(images), images)
+
+
+@st.cache_data(show_spinner="Hashing the images for duplicate search…", max_entries=8)
+def _signatures(key: str, cache_dir: str, _images: Sequence[ImageRef]) -> Signatures:
+    return compute_signatures(_images, cache=FeatureCache(cache_dir))
+
+
+def signatures(data: DataSource) -> Signatures:
+    """Perceptual hashes and sizes of the source (st.cache_data by content, disk cache)."""
+    return _signatures(source_key(data), str(default_cache_dir()), data.discovery.images)
+
+
+@st.cache_data(show_spinner="Scoring image quality…", max_entries=8)
+def _quality_scores(key: str, cache_dir: str, _images: Sequence[ImageRef]
+                    ) -> tuple[pd.DataFrame, list]:
+    return score_images(_images, cache=FeatureCache(cache_dir))
+
+
+def quality_scores(data: DataSource) -> tuple[pd.DataFrame, list]:
+    """Quality scores of the source and the files skipped (cached by content)."""
+    return _quality_scores(source_key(data), str(default_cache_dir()), data.discovery.images)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _duplicates(key: str, sensitivity: float, feature_key: str | None, _sig: Signatures,
+                _features: FeatureSet | None) -> DuplicateFinder:
+    return DuplicateFinder(sensitivity=sensitivity).fit(_sig, features=_features)
+
+
+def duplicates(data: DataSource, sensitivity: float,
+               features: FeatureRun | None = None) -> DuplicateFinder:
+    """The duplicate groups at ``sensitivity`` (refitted from cached signatures), using
+    ``features`` when given."""
+    return _duplicates(source_key(data), float(sensitivity),
+                       features.key if features is not None else None, signatures(data),
+                       features.features if features is not None else None)
+
+
+def clusters_table(analysis: Analysis) -> pd.DataFrame:
+    """``file, cluster, distance_to_centroid, silhouette`` of the current clustering."""
+    result = analysis.clustering
+    return pd.DataFrame({"file": list(analysis.names), "cluster": result.labels.astype(int),
+                         "distance_to_centroid": result.distances.astype(float),
+                         "silhouette": result.silhouettes.astype(float)})
+
+
+def current_analysis() -> Analysis | None:
+    """The analysis if features exist and it can be made (no message otherwise)."""
+    current = run()
+    if current is None:
+        return None
+    try:
+        return analyse(current)
+    except Exception as exc:  # noqa: BLE001 - the caller says there is no clustering
+        _LOG.warning("no analysis for the review", exc_info=exc)
+        return None
+
+
+def keep_choices(key: str) -> dict[str, bool]:
+    """The user's keep/remove overrides for the source with ``key``."""
+    stored = st.session_state.get(KEEP_CHOICES)
+    if not stored or stored["for"] != key:
+        stored = st.session_state[KEEP_CHOICES] = {"for": key, "keep": {}}
+    return stored["keep"]
+
+
+def set_keep(file: str, widget_key: str, suggested: bool) -> None:
+    """on_change callback: remember the keep checkbox of ``file`` (dropped when it is
+    back to the suggestion)."""
+    choices = st.session_state[KEEP_CHOICES]["keep"]
+    value = bool(st.session_state[widget_key])
+    if value == suggested:
+        choices.pop(file, None)
+    else:
+        choices[file] = value
+
+
+def review_columns(analysis: Analysis, labels: pd.DataFrame) -> pd.DataFrame:
+    """``labels`` plus duplicate groups and quality flags when they were computed in this
+    session for these images (flags re-applied to the current clustering)."""
+    stored = st.session_state.get(REVIEW)
+    if not stored or stored["for"] != source_key(analysis.run.source):
+        return labels
+    report = None
+    if stored.get("scores") is not None:
+        report = QualityScorer().flag(stored["scores"], clusters_table(analysis))
+    return annotate_labels(labels, stored.get("duplicates"), report)

@@ -80,8 +80,8 @@ gallery(typical_order(result.labels, result.distances, cluster), images,
         f"{analysis.clustering_key}_{cluster}")
 
 st.subheader("Downloads")
-labels = csv_bytes(labels_frame(analysis.names, result.labels, result.distances,
-                                analysis.reduction.coords, names))
+labels = csv_bytes(ui.review_columns(analysis, labels_frame(  # + duplicates, flags if known
+    analysis.names, result.labels, result.distances, analysis.reduction.coords, names)))
 record = run_record(ui.recorded_settings(analysis), analysis.run.features,
                     analysis.reduction.reducer, analysis.k, ui.k_reason(analysis), analysis.sweep,
                     skipped=analysis.run.source.discovery.skipped + analysis.run.features.skipped,

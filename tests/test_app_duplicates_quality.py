@@ -1,0 +1,158 @@
+"""Duplicates & quality page: groups, sensitivity, keep overrides, remove list, flags,
+outliers, per-cluster summary, and the extra columns of labels.csv."""
+
+from __future__ import annotations
+
+import io
+from unittest.mock import patch
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps
+
+from app_pages import _common as ui
+from clustering.duplicates import DuplicateFinder
+from clustering.quality import FLAGS
+from clustering.fingerprint import combine
+from clustering.review import remove_list
+from tests.test_app_helpers import (coloured_uploads, extract, fresh_streamlit,  # noqa: F401
+                                    messages, new_app, no_traceback, upload)
+
+PAGE = "app_pages/duplicates_quality.py"
+
+
+def encoded(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def photo(seed: int) -> Image.Image:
+    """A structured image (smooth blobs): pHash needs more than noise to be stable."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (6, 8, 3), dtype=np.uint8)
+    return Image.fromarray(small).resize((160, 120), Image.Resampling.BICUBIC)
+
+
+def review_uploads(crop: bool = False) -> list[tuple[str, bytes, str]]:
+    """6 distinct images, a mirrored copy of the first, a half-size copy of the second
+    and a blank one (and with ``crop`` a crop of the third, 16 pHash bits away: a
+    duplicate only at sensitivity 1)."""
+    files = [(f"photo_{i}.png", encoded(photo(i)), "image/png") for i in range(6)]
+    files.append(("mirrored.png", encoded(ImageOps.mirror(photo(0))), "image/png"))
+    files.append(("small.png", encoded(photo(1).resize((80, 60))), "image/png"))
+    files.append(("blank.png", encoded(Image.new("RGB", (160, 120), (128, 128, 128))),
+                  "image/png"))
+    if crop:
+        files.append(("cropped.png", encoded(photo(2).crop((12, 9, 148, 111))), "image/png"))
+    return files
+
+
+def open_review(at):
+    return at.switch_page(PAGE).run()
+
+
+def remove_rows(at) -> list[list]:
+    frame = next(d.value for d in at.dataframe if list(d.value.columns) == ["file", "group",
+                                                                             "reason"])
+    return frame.values.tolist()
+
+
+def test_points_to_the_data_page_without_images():
+    at = open_review(new_app())
+    no_traceback(at)
+    assert any("choose images on the Data page" in m for m in messages(at, "info"))
+
+
+def test_groups_keepers_and_remove_list_hash_only():
+    at = open_review(upload(new_app(), review_uploads()))
+    no_traceback(at)
+    assert not at.error
+    assert any("perceptual hash only" in c.value for c in at.caption)
+    assert any("**2 groups**" in m.value for m in at.markdown)
+    assert sorted(remove_rows(at)) == [["mirrored.png", 1, "duplicate of photo_0.png"],
+                                       ["small.png", 2, "duplicate of photo_1.png"]]
+    keepers = [c for c in at.caption if c.value.startswith("★ suggested keeper")]
+    assert len(keepers) == 2 and any("160×120 px" in c.value for c in keepers)
+    assert len(at.checkbox) == 4  # one per image in a group
+    assert len(at.get("image")) >= 4  # thumbnails of the groups (+ flagged images)
+
+
+def test_override_changes_the_remove_list_and_survives_page_changes():
+    at = open_review(upload(new_app(), review_uploads()))
+    boxes = {c.key: c for c in at.checkbox}  # keys end with a digest of the file name
+    small = next(c for k, c in boxes.items() if k.endswith(combine("small.png")))
+    photo1 = next(c for k, c in boxes.items() if k.endswith(combine("photo_1.png")))
+    assert small.value is False and photo1.value is True
+    small.check().run()
+    at.checkbox(key=photo1.key).uncheck().run()
+    no_traceback(at)
+    rows = {r[0]: r for r in remove_rows(at)}
+    assert "small.png" not in rows
+    assert rows["photo_1.png"][2] == "duplicate of small.png (your choice)"
+    at.switch_page("app_pages/data.py").run()
+    at = open_review(at)
+    assert "photo_1.png" in {r[0] for r in remove_rows(at)}
+
+
+def test_sensitivity_changes_the_groups_from_cached_signatures():
+    at = open_review(upload(new_app(), review_uploads(crop=True)))
+    assert sorted(r[0] for r in remove_rows(at)) == ["mirrored.png", "small.png"]
+    with patch("app_pages._common.compute_signatures",
+               side_effect=AssertionError("signatures are recomputed")):
+        at.slider(key="_w_dup_sensitivity").set_value(1.0).run()
+        no_traceback(at)
+        assert at.session_state["dup_sensitivity"] == 1.0
+        assert "cropped.png" in set(at.session_state[ui.REVIEW]["duplicates"]["file"])
+        assert any("≤ 16 bits" in c.value for c in at.caption)
+        at.slider(key="_w_dup_sensitivity").set_value(0.0).run()
+        assert "cropped.png" not in {r[0] for r in remove_rows(at)}
+        assert any("≤ 4 bits" in c.value for c in at.caption)
+
+
+def test_quality_flags_filter_the_gallery():
+    at = open_review(upload(new_app(), review_uploads()))
+    counts = next(d.value for d in at.dataframe if "flag" in d.value.columns)
+    assert int(counts.set_index("flag").loc["low_information", "images"]) == 1
+    flags = at.multiselect(key="flag_filter")
+    assert "low_information" in flags.value
+    captions = [i.proto.imgs[0].caption for i in at.get("image")]
+    assert any(c.startswith("blank.png") and "entropy" in c for c in captions)
+    flags.set_value(["tiny"]).run()
+    captions = [i.proto.imgs[0].caption for i in at.get("image")]
+    assert not any(c.startswith("blank.png") for c in captions)
+    assert any("tiny: short_side" in c for c in captions)  # all are under 100 px? no: 120
+    no_traceback(at)
+
+
+def test_without_clustering_points_to_choose_k():
+    at = open_review(upload(new_app(), review_uploads()))
+    assert any("No clustering yet" in m for m in messages(at, "info"))
+    assert any(link.value == "Go to Choose k" for link in at.page_link)
+
+
+def test_features_outliers_summary_and_labels_columns():
+    at = extract(upload(new_app(), review_uploads()))
+    at.session_state["k"] = 3
+    at = open_review(at)
+    no_traceback(at)
+    assert not at.error
+    assert any("features of the current run" in c.value for c in at.caption)
+    summary = next(d.value for d in at.dataframe if "removable_share" in d.value.columns)
+    assert summary["size"].sum() == 9 and list(summary.columns[:2]) == ["cluster", "name"]
+    expected = DuplicateFinder().fit(at.session_state[ui.RUN].source.discovery.images,
+                                     features=at.session_state[ui.RUN].features)
+    assert sorted(remove_rows(at)) == sorted(remove_list(expected.to_frame()).values.tolist())
+
+    stored = at.session_state[ui.REVIEW]
+    assert stored["duplicates"] is not None and stored["scores"] is not None
+    frames = []
+    with patch("clustering.export.csv_bytes", side_effect=lambda f: frames.append(f) or b""):
+        at.switch_page("app_pages/clusters.py").run()
+    no_traceback(at)
+    labels = frames[0]
+    assert list(labels.columns[:2]) == ["file", "cluster"]
+    assert list(labels.columns[-len(FLAGS) - 1:]) == ["duplicate_group", *FLAGS]
+    groups = labels.set_index("file")["duplicate_group"]
+    assert groups["mirrored.png"] == groups["photo_0.png"] and pd.isna(groups["photo_3.png"])
+    assert labels.set_index("file").loc["blank.png", "low_information"]
