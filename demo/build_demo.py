@@ -2,7 +2,7 @@
 """Rebuild the ClusterLens demo image set (``demo/images``) from installed packages.
 
 The demo set is made only of real photographs that ship, under licences that
-allow redistribution, inside Debian packages and PyPI packages.  This script
+allow redistribution, inside Debian packages.  This script
 copies the chosen photographs out of those packages, resizes them and writes
 ``images/<group>/<group>_NN.jpg``, ``labels.csv`` and ``SOURCES.csv``.
 
@@ -11,11 +11,12 @@ Build-time requirements (nothing here is needed at runtime):
 * Debian packages (Debian 12 "bookworm" versions were used)::
 
       apt-get install --no-install-recommends \\
-          mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers-16.04 \\
-          lxqt-themes palapeli-data gcompris-qt-data
+          mate-backgrounds plasma-workspace-wallpapers lxqt-themes \\
+          palapeli-data gcompris-qt-data
 
-* Python packages: ``pillow`` (reading/writing images, including WebP) and
-  ``scikit-learn`` (for its bundled ``flower.jpg`` / ``china.jpg``).
+* Python packages: ``pillow`` (reading/writing images, including WebP).
+  Items of kind ``"pypi"`` (none at present) would read a file out of an
+  installed Python distribution.
 
 Usage::
 
@@ -54,7 +55,6 @@ GCOMPRIS_RCC_DIR = Path("/usr/share/gcompris-qt/rcc")
 PLASMA_DIR = "/usr/share/wallpapers"
 MATE_DIR = "/usr/share/backgrounds/mate/nature"
 LXQT_DIR = "/usr/share/lxqt/wallpapers"
-LOMIRI_DIR = "/usr/share/backgrounds"
 PALAPELI_DIR = "/usr/share/palapeli/collection"
 
 # GCompris resource folders used below (inside the .rcc bundles).
@@ -64,9 +64,11 @@ GC_WORLD_ANIMALS = (
     "explore_world_animals.rcc:/gcompris/src/activities/explore_world_animals/resource/animals"
 )
 GC_DETAILS = "details.rcc:/gcompris/src/activities/details/resource/image"
-GC_FISHES = (
-    "categorization.rcc:/gcompris/src/activities/categorization/resource/images/fishes"
-)
+GC_CATEGORIZATION = "categorization.rcc:/gcompris/src/activities/categorization/resource/images"
+GC_FISHES = f"{GC_CATEGORIZATION}/fishes"
+GC_MONUMENTS_CAT = f"{GC_CATEGORIZATION}/monuments"
+GC_TOOLS = f"{GC_CATEGORIZATION}/tools"
+GC_OTHERS = f"{GC_CATEGORIZATION}/others"
 
 
 Box = tuple[int, int, int, int]  # (left, upper, right, lower) in pixels
@@ -125,10 +127,6 @@ def _mate(group: str, name: str, author: str, notes: str = "", crop: Box | None 
     return _deb(group, "mate-backgrounds", f"{MATE_DIR}/{name}", author, "GPL-2+", notes, crop)
 
 
-def _lomiri(group: str, name: str, author: str, licence: str) -> Item:
-    return _deb(group, "lomiri-wallpapers-16.04", f"{LOMIRI_DIR}/{name}", author, licence)
-
-
 def _plasma(group: str, name: str, author: str) -> Item:
     return _deb(
         group,
@@ -177,69 +175,41 @@ def _gc(
     return Item(group, "gcompris", "gcompris-qt-data", path, author, readme_name=readme_name)
 
 
-def _sklearn(group: str, name: str, author: str, notes: str) -> Item:
-    path = f"sklearn/datasets/images/{name}"
-    return Item(group, "pypi", "scikit-learn", path, author, "CC-BY-2.0", notes)
-
-
-# The demo set, in output order.  Groups were chosen to differ in colour and
-# texture, not only in meaning, so that even a colour-histogram + texture
-# extractor separates them reasonably; a CNN separates them easily.
+# The demo set, in output order.  Groups were chosen to differ in colour,
+# texture and layout, not only in meaning, so that even the offline
+# colour + texture extractor separates them; images whose colours looked like
+# another group's (sandy monuments, flowers on blue or purple, dark fish
+# photos on a black background) were left out.
 ITEMS: list[Item] = [
     # --- buildings: stone architecture, many straight edges, blue sky ---------
-    # The monuments README spells this file "audaPalatina.webp".
-    _gc(
-        "buildings",
-        GC_MONUMENTS,
-        "germany/aulaPalatina.webp",
-        readme_name="germany/audaPalatina.webp",
-    ),
     *(
         _gc("buildings", GC_MONUMENTS, name)
         for name in (
             "france/arlesAmphitheater.webp",
             "france/chateaudeChambord.webp",
+            "france/eiffelTower.webp",
             "france/palaisdesPapes.webp",
-            "france/reimsCathedral.webp",
             "germany/berlinCathedral.webp",
-            "germany/brandenburgGate.webp",
-            "germany/wormsCathedral.webp",
-            "india/charminar.webp",
-            "india/hawaMahal.webp",
+            "germany/schwerinPalace.webp",
+            "germany/trierImperialBaths.webp",
             "india/mysorePalace.webp",
-            "india/victoriaMemorial.webp",
-            "wonders/colosseum.webp",
-            "wonders/tajMahal.webp",
         )
     ),
-    _sklearn(
-        "buildings",
-        "china.jpg",
-        "danielbuechele (Flickr)",
-        "https://www.flickr.com/photos/danielbuechele/6061409035/ ; "
-        "credits in sklearn/datasets/images/README.txt",
-    ),
-    # --- desert: sand, dry rock, ochre tones ----------------------------------
-    *(
-        _gc("desert", GC_MONUMENTS, name)
-        for name in (
-            "egypt/bentPyramid.webp",
-            "egypt/greatPyramidOfGiza.webp",
-            "egypt/meidumPyramid.webp",
-            "egypt/redPyramid.webp",
-            "wonders/petra.webp",
-            "usa/navajo.webp",
-            "usa/canyondeChelly.webp",
-        )
-    ),
-    *(_gc("desert", GC_ERASE, name) for name in ("camels.webp", "nubian_ibex.webp", "meerkats.webp")),
+    _gc("buildings", GC_MONUMENTS_CAT, "cathedral.webp"),
+    _gc("buildings", GC_MONUMENTS_CAT, "monument1.webp"),
     _gc(
-        "desert",
+        "buildings",
         GC_DETAILS,
-        "GizahPyramids_background.webp",
-        author="Ricardo Liberato (photo); Bruno Coudoin and others (GCompris edit)",
+        "Neuschwanstein_background.webp",
+        author="Softeis (photo); Bruno Coudoin and others (GCompris edit)",
     ),
-    # --- flowers: saturated blossoms in close-up ------------------------------
+    _gc(
+        "buildings",
+        GC_DETAILS,
+        "TajMahal_background.webp",
+        author="Dhirad (photo); Bruno Coudoin and others (GCompris edit)",
+    ),
+    # --- flowers: saturated orange and yellow blossoms in close-up ------------
     _mate("flowers", "FreshFlower.jpg", "Jens Ansorg"),
     _mate("flowers", "Garden.jpg", "Charles Barbin"),
     _mate("flowers", "YellowFlower.jpg", "Charles Barbin"),
@@ -252,40 +222,44 @@ ITEMS: list[Item] = [
         crop=(1600, 600, 2560, 1600),
     ),
     _mate("flowers", "TwoWings.jpg", "Charles Barbin; Hylke Bons"),
-    # Close-up of the anemones of a wide meadow photograph (the rest is blur).
-    _lxqt("flowers", "flowers.png", crop=(1400, 400, 2500, 1130)),
     _honey_bee(),
-    # Second crop of the same photograph: the aster petals at the right, at a
-    # larger scale and without the bee.
-    _honey_bee("second crop of this photograph (petals, no bee)", crop=(880, 0, 1620, 1000)),
     _gc("flowers", GC_ERASE, "bee.webp"),
-    _sklearn(
-        "flowers",
-        "flower.jpg",
-        "vultilion (Flickr)",
-        "https://www.flickr.com/photos/vultilion/6056698931/ ; credits in "
-        "sklearn/datasets/images/README.txt (its 'Attribution' line repeats "
-        "danielbuechele, the link names vultilion)",
-    ),
-    # --- foliage: green leaves, grass and forest ------------------------------
+    # --- foliage: green leaves, grass and forest, animals among leaves --------
     _plasma("foliage", "Path", "Risto Saukonpää"),
     _plasma("foliage", "OneStandsOut", "Risto Saukonpää"),
-    _lomiri("foliage", "life_by_Aitzol_Berasategi.jpg", "Aitzol Berasategi", "CC-BY-4.0"),
-    _lomiri("foliage", "Dragonfly_by_Bolly.jpg", '"Bolly"', "CC-BY-SA-4.0"),
     _mate("foliage", "Blinds.jpg", "Lennart Poettering; Andrea Cimitan"),
     _mate("foliage", "RainDrops.jpg", '"blackcombwhistler07"'),
     _mate("foliage", "GreenMeadow.jpg", "Timothy Schellhase; Lapo Calamandrei"),
-    _mate("foliage", "LadyBird.jpg", "Charles Barbin"),
     _lxqt("foliage", "drop.png"),
     _gc("foliage", GC_WORLD_ANIMALS, "chameleon.webp"),
-    _gc("foliage", GC_ERASE, "chamaeleon.webp"),
-    _gc("foliage", GC_ERASE, "caterpillar.webp"),
-    # --- underwater: reefs and fish, blue-green water -------------------------
+    _gc("foliage", GC_WORLD_ANIMALS, "hedgehog.webp"),
+    *(
+        _gc("foliage", GC_ERASE, name)
+        for name in ("chamaeleon.webp", "caterpillar.webp", "gibbon.webp", "toucan.webp")
+    ),
+    # --- objects: tools and tableware photographed on plain light backgrounds -
+    *(
+        _gc("objects", GC_TOOLS, name)
+        for name in (
+            "cuttingTool.webp",
+            "hammer2.webp",
+            "hammer5.webp",
+            "hammer8.webp",
+            "hammer9.webp",
+            "measuringTape4.webp",
+            "plier4.webp",
+            "scissors1.webp",
+            "scissors4.webp",
+            "wrench.webp",
+        )
+    ),
+    _gc("objects", GC_OTHERS, "buffetset.webp"),
+    _gc("objects", GC_OTHERS, "weighingMachine.webp"),
+    # --- underwater: reef fish among coral, weed and sand ---------------------
     *(
         _gc("underwater", GC_FISHES, f"fish{n}.webp")
-        for n in (1, 3, 5, 7, 9, 10, 11, 13, 14, 15, 19, 23, 24, 28)
+        for n in (2, 3, 5, 12, 13, 14, 16, 19, 21, 23, 24, 26)
     ),
-    _gc("underwater", GC_ERASE, "dolphin.webp"),
 ]
 
 
