@@ -109,7 +109,7 @@ def reduce_features(features: np.ndarray, settings: Settings) -> tuple[FeatureRe
 
 def sweep_k(reduced: np.ndarray, settings: Settings) -> KSweep:
     """Inertia and mean silhouette for each k in the settings' range."""
-    return KSweep(settings.k_min, settings.k_max, n_init=max(1, settings.n_init // 2),
+    return KSweep(settings.k_min, settings.k_max, n_init=settings.n_init,
                   random_state=settings.seed).fit(reduced)
 
 
