@@ -51,7 +51,7 @@ def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None
                     st.warning(f"{row.file}: {reason}", icon=":material/broken_image:")
                 else:
                     st.image(data, width="stretch")
-                star = "★ suggested keeper · " if row.suggested else ""
+                star = "★ suggested keeper  \n" if row.suggested else ""
                 st.caption(f"{star}{short(row.file)}  \n{row.width}×{row.height} px · "
                            f"{size_text(int(row.file_size))}")
                 widget = f"keep_{key}_{combine(row.file)}"
@@ -66,7 +66,7 @@ def flag_caption(row: dict, flags: list[str]) -> str:
     for flag in flags:
         if row[flag]:
             score = FLAG_SCORES[flag]
-            parts.append(f"{flag}: {score} = {row[score]:.3g}")
+            parts.append(f"{flag}: {score} = {row[score] + 0.0:.3g}")  # no "-0"
     return "  \n".join(parts)
 
 
@@ -134,8 +134,9 @@ if scored is not None:
     clusters = ui.clusters_table(analysis) if analysis is not None else None
     report = QualityScorer().flag(scores, clusters)
     counts = flag_counts(report)
-    st.dataframe(pd.DataFrame({"flag": list(counts), "images": list(counts.values())}),
-                 hide_index=True, key="flag_counts")
+    st.caption("Images per flag" + ("" if analysis is not None else
+                                    " (outlier and between_clusters need a clustering)"))
+    st.dataframe(pd.DataFrame([counts]), hide_index=True, key="flag_counts")
     image_flags = [f for f in FLAGS if f not in CLUSTER_FLAGS]
     chosen = st.multiselect("Show images flagged as", image_flags,
                             default=[f for f in image_flags if counts[f]],

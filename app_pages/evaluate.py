@@ -119,7 +119,7 @@ by_k = ui.attempt("clustering at every k", _labelings, analysis.reduction.key, k
                   settings.seed, settings.n_init, analysis.reduction.reduced)
 if by_k is not None:
     table = score_labelings(by_k, analysis.names, truth)
-    metric = st.selectbox("Best k by", METRICS, index=METRICS.index("ari"),
+    metric = st.columns(4)[0].selectbox("Best k by", METRICS, index=METRICS.index("ari"),
                           format_func=METRIC_LABELS.get, key="best_metric")
     best = best_k(table, metric)
     table.insert(1, "best", np.where(table["k"] == best, "★ best", ""))
