@@ -50,12 +50,10 @@ class FeatureReducer(BaseEstimator, TransformerMixin):
             self.explained_variance_ratio_ = np.array([])
             self.cumulative_variance_ = np.array([])
             return self
-        limit = min(X.shape)
         n = self.n_components
         if isinstance(n, int):
-            n = min(n, limit)
-        self.pca_ = PCA(n_components=n, whiten=self.whiten, svd_solver="full"
-                        if limit <= 1000 else "auto", random_state=self.random_state).fit(X)
+            n = min(n, min(X.shape))
+        self.pca_ = _fit_pca(X, n, self.whiten, self.random_state)
         self.n_components_ = int(self.pca_.n_components_)
         self.explained_variance_ratio_ = self.pca_.explained_variance_ratio_
         self.cumulative_variance_ = np.cumsum(self.explained_variance_ratio_)
@@ -68,6 +66,55 @@ class FeatureReducer(BaseEstimator, TransformerMixin):
     def _prepare(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         return normalize(X) if self.normalize else X
+
+
+COVARIANCE_UP_TO = 1000  # features: up to this many, PCA via the covariance matrix
+RANDOMIZED_ABOVE = 1000  # samples and features: above, a variance fraction via randomized SVD
+RANDOMIZED_START = 256  # components tried first by the randomized SVD (doubled if short)
+
+
+def _fit_pca(X: np.ndarray, n: int | float, whiten: bool, random_state: int) -> PCA:
+    """PCA to ``n`` components (or variance fraction), with a solver fit for the shape.
+
+    A full SVD costs n x d^2 (minutes for 10k x 4096 on two cores); instead:
+
+    * few features and many more samples: the eigen-decomposition of the d x d
+      covariance matrix (exact, d^2 memory);
+    * many of both and a variance fraction: randomized SVD for the leading
+      ``RANDOMIZED_START`` components (doubled until they reach the fraction), cut
+      where the fraction is reached, against the exact total variance;
+    * otherwise the full SVD.
+    """
+    rows, cols = X.shape
+    if cols <= COVARIANCE_UP_TO and rows >= 2 * cols:
+        return PCA(n_components=n, whiten=whiten, svd_solver="covariance_eigh",
+                   random_state=random_state).fit(X)
+    limit = min(rows, cols)
+    if isinstance(n, float) and limit > RANDOMIZED_ABOVE:
+        rank = RANDOMIZED_START
+        while 2 * rank <= limit:
+            pca = PCA(n_components=rank, whiten=whiten, svd_solver="randomized",
+                      random_state=random_state).fit(X)
+            cumulative = np.cumsum(pca.explained_variance_ratio_)
+            keep = int(np.searchsorted(cumulative, n, side="right")) + 1  # as PCA does
+            if keep <= rank:
+                return _first_components(pca, keep)
+            rank *= 2
+    return PCA(n_components=n, whiten=whiten, svd_solver="full",
+               random_state=random_state).fit(X)
+
+
+def _first_components(pca: PCA, keep: int) -> PCA:
+    """A fitted PCA cut to its first ``keep`` components (the rest discarded)."""
+    pca.components_ = pca.components_[:keep]
+    pca.explained_variance_ = pca.explained_variance_[:keep]
+    pca.explained_variance_ratio_ = pca.explained_variance_ratio_[:keep]
+    pca.singular_values_ = pca.singular_values_[:keep]
+    total = pca.explained_variance_[0] / pca.explained_variance_ratio_[0]
+    rest = pca.n_features_in_ - keep
+    pca.noise_variance_ = max(0.0, total - pca.explained_variance_.sum()) / rest if rest else 0.0
+    pca.n_components_ = pca.n_components = keep
+    return pca
 
 
 def variance_curve(X: np.ndarray, normalize_rows: bool = True,
