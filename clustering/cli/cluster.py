@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, features_for,
-                                   find_images, positive_int, settings_from_args)
+from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
+                                   features_for, find_images, positive_int, settings_from_args)
 from clustering.discover import Discovery, Skipped
 from clustering.export import json_bytes, skipped_frame, write_csv
 from clustering.features import FeatureSet
@@ -121,14 +121,6 @@ def k_range(text: str) -> tuple[int, int]:
     return low, high
 
 
-def pca_value(text: str) -> int | float | None:
-    """argparse type for --pca."""
-    try:
-        return parse_pca(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "cluster", help="cluster images and write labels.csv, skipped.csv, run.json",
@@ -145,7 +137,7 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--k-range", type=k_range, default=(2, 20), metavar="MIN:MAX",
                         help="k values to sweep when --k is auto; capped at the number of "
                              "images - 1 (default: 2:20)")
-    parser.add_argument("--pca", type=pca_value, default=0.95, metavar="N|F|none",
+    parser.add_argument("--pca", type=arg_type(parse_pca), default=0.95, metavar="N|F|none",
                         help="PCA before clustering: N components, a fraction F of variance "
                              "to keep (e.g. 0.95), or 'none' (default: 0.95)")
     parser.add_argument("--whiten", action="store_true", help="whiten the PCA components")

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from clustering.discover import Discovery, InputError, discover
 from clustering.extractor import LAYERS, MODELS, PRECISIONS
@@ -15,6 +16,8 @@ from clustering.pipeline import Settings, compute_features
 from clustering.weights import WeightsUnavailable
 
 # Exit codes (documented in --help).
+T = TypeVar("T")
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -65,6 +68,18 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
                         help="only look at images directly in INPUT, not in sub-folders")
     parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
                         help="images per network call (default: %(default)s)")
+
+
+def arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` from a parser that raises ``ValueError`` with a plain message."""
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__  # argparse names the type in its messages
+    return convert
 
 
 def positive_int(text: str) -> int:

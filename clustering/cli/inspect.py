@@ -8,8 +8,8 @@ import pandas as pd
 
 from clustering.cache import FeatureCache
 from clustering.cli.cluster import k_value
-from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, features_for,
-                                   find_images, progress_bar, settings_from_args)
+from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
+                                   features_for, find_images, progress_bar, settings_from_args)
 from clustering.discover import Discovery, Skipped
 from clustering.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
 from clustering.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
@@ -36,14 +36,6 @@ def _no_images(found: Discovery, skipped: list[Skipped]) -> CommandError:
 
 # ---- duplicates ----------------------------------------------------------------------
 
-def sensitivity_value(text: str) -> float:
-    """argparse type for --sensitivity."""
-    try:
-        return parse_sensitivity(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "duplicates", help="find exact and near-duplicate images; write file,group,keep",
@@ -56,7 +48,7 @@ def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
                     "more than a few percent are often missed.")
     add_input_options(parser)
     parser.add_argument("--out", required=True, metavar="CSV", help="where to write the groups")
-    parser.add_argument("--sensitivity", type=sensitivity_value, default=0.5, metavar="S",
+    parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity), default=0.5, metavar="S",
                         help="0 (strict) .. 1 (loose), or strict / normal / loose "
                              "(default: 0.5 = normal)")
     parser.add_argument("--hash-only", action="store_true",
