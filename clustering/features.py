@@ -8,8 +8,6 @@ number of images. Unreadable files become :class:`~clustering.discover.Skipped` 
 from __future__ import annotations
 
 import time
-import zipfile
-import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +19,7 @@ import numpy as np
 from clustering.cache import FeatureCache, content_hash
 from clustering.discover import ImageRef, Skipped
 from clustering.extractor import FeatureExtractor
-from clustering.loading import ImageLoadError, load_for_model
+from clustering.loading import ImageLoadError, load_for_model, read_image_file
 
 
 @dataclass
@@ -164,13 +162,10 @@ class FeatureExtraction:
 def _decode(ref: ImageRef, known: dict[str, np.ndarray], size: int) -> _Decoded:
     """Read, hash and (unless cached) decode one image; never raises for bad files."""
     try:
-        data = ref.read_bytes()
-    except (OSError, zipfile.BadZipFile, zlib.error) as exc:
-        return _Decoded(reason=f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
-    digest = content_hash(data)
-    if digest in known:
-        return _Decoded(hash=digest)
-    try:
+        data = read_image_file(ref)
+        digest = content_hash(data)
+        if digest in known:
+            return _Decoded(hash=digest)
         return _Decoded(hash=digest, pixels=load_for_model(data, size))
     except ImageLoadError as exc:
         return _Decoded(reason=str(exc))

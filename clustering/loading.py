@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import warnings
+import zipfile
+import zlib
+from typing import Protocol
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -28,6 +31,18 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 class ImageLoadError(Exception):
     """An image could not be used; ``str(error)`` is the reason to show the user."""
+
+
+class _Readable(Protocol):
+    def read_bytes(self) -> bytes: ...
+
+
+def read_image_file(source: _Readable) -> bytes:
+    """``source.read_bytes()``; a file that cannot be read raises :class:`ImageLoadError`."""
+    try:
+        return source.read_bytes()
+    except (OSError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ImageLoadError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def open_image(data: bytes, draft_size: int | None = None) -> Image.Image:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import time
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from PIL import Image
 from clustering.cache import FeatureCache, content_hash
 from clustering.discover import ImageRef, Skipped
 from clustering.features import Progress, ProgressCallback
-from clustering.loading import ImageLoadError
+from clustering.loading import ImageLoadError, read_image_file
 
 STORE_EVERY = 1024  # cache newly computed vectors in chunks of this many
 CHUNK = 256  # images handed to the pool at once (bounds the work left after Ctrl+C)
@@ -146,13 +144,10 @@ def full_size(data: bytes) -> tuple[int, int]:
 def _one(ref: ImageRef, compute: Compute, known: dict[str, np.ndarray]) -> _Result:
     """Read, hash and (unless cached) compute one image; never raises for bad files."""
     try:
-        data = ref.read_bytes()
-    except (OSError, zipfile.BadZipFile, zlib.error) as exc:
-        return _Result(reason=f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
-    digest = content_hash(data)
-    if digest in known:
-        return _Result(hash=digest, size=len(data), value=known[digest], cached=True)
-    try:
+        data = read_image_file(ref)
+        digest = content_hash(data)
+        if digest in known:
+            return _Result(hash=digest, size=len(data), value=known[digest], cached=True)
         value = np.asarray(compute(data), dtype=np.float32)
     except ImageLoadError as exc:
         return _Result(reason=str(exc))

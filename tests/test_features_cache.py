@@ -129,3 +129,21 @@ def test_run_killed_half_way_keeps_finished_work(tmp_path: Path) -> None:
     fresh = extract_features(discover(folder).images, MeanColourExtractor())
     assert resumed.cached >= 2 * done_before_kill and resumed.computed == 20 - resumed.cached
     np.testing.assert_allclose(resumed.features, fresh.features)
+
+
+def test_unreadable_zip_member_is_skipped_with_its_reason(tmp_path: Path, mean_extractor) -> None:
+    import zipfile
+
+    good = save_image(tmp_path / "a.png", (1, 2, 3)).read_bytes()
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("good.png", good)
+        zf.writestr("bad.png", good)
+    data = bytearray(archive.read_bytes())
+    second = data.find(good, data.find(good) + 1)
+    data[second + 100] ^= 0xFF  # flip a byte of the second member: its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    result = extract_features(discover(archive).images, mean_extractor)
+    assert result.names == ["good.png"]
+    assert result.skipped[0].name == "bad.png"
+    assert result.skipped[0].reason.startswith("cannot read file")
