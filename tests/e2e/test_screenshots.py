@@ -47,9 +47,9 @@ def test_every_page_on_the_demo_set(app: Page, tmp_path: Path):
 
     open_page(app, "Clusters")
     expect(app.get_by_test_id("stImage").first).to_be_visible()
-    app.get_by_label("Name of this cluster (used in the downloads)").fill("Warm colours")
+    app.get_by_label("Name of this cluster (used in the downloads)").fill("Green leaves")
     app.keyboard.press("Enter")
     wait_idle(app)
-    expect(app.get_by_test_id("stDataFrame").first).to_contain_text("Warm colours")
+    expect(app.get_by_test_id("stDataFrame").first).to_contain_text("Green leaves")
     shoot(app, folder, "4-clusters")
     assert len(list(folder.glob("*.png"))) >= 4
