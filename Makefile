@@ -16,7 +16,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	CLUSTERLENS_OPEN_DEMO=1 $(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Debian's Chromium for the end-to-end tests (never `playwright install`).
 chromium:

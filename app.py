@@ -39,6 +39,7 @@ st.set_page_config(page_title="ClusterLens", page_icon=":material/scatter_plot:"
 page = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in PAGES])
 status = st.sidebar.empty()
 try:
+    ui.open_demo_at_start()
     sidebar_status(status)
     page.run()
     sidebar_status(status)  # again, with what the page just changed (skipped after st.stop)

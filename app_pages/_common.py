@@ -8,6 +8,7 @@ they survive moving between pages.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import clustering.discover as discovery
 from clustering.cache import FeatureCache, default_cache_dir
 from clustering.discover import Discovery, ImageRef, InputError
 from clustering.duplicates import DuplicateFinder, Signatures, compute_signatures
@@ -51,6 +53,7 @@ EVALUATE_PAGE = "app_pages/evaluate.py"
 
 # Session-state keys.
 SOURCE = "source"  # DataSource: the images chosen on the Data page
+DEMO_OFFERED = "demo_offered"  # the demo set was opened at session start (make run)
 UPLOAD_DIR = "upload_dir"  # this session's temporary folder for uploads
 UPLOAD_SIGNATURES = "upload_signatures"  # {uploader key: what it held when last used}
 RUN = "run"  # FeatureRun: features of the source and the settings they were made with
@@ -211,6 +214,25 @@ def attempt(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T |
 
 def source() -> DataSource | None:
     return st.session_state.get(SOURCE)
+
+
+def use_demo() -> None:
+    """Make the bundled demo set the source (or say why it cannot be)."""
+    if not DEMO_DIR.is_dir():
+        st.error("The demo set is not installed here (demo/images is missing). Rebuild it with "
+                 "`python demo/build_demo.py`, or upload images instead.", icon=":material/error:")
+        return
+    found = attempt("reading the demo set", discovery.discover, DEMO_DIR)
+    if found is not None:
+        set_source(DataSource("the bundled demo set", found))
+
+
+def open_demo_at_start() -> None:
+    """With ``CLUSTERLENS_OPEN_DEMO=1`` (``make run``), a new session starts on the demo set."""
+    if os.environ.get("CLUSTERLENS_OPEN_DEMO") == "1" and not st.session_state.get(DEMO_OFFERED):
+        st.session_state[DEMO_OFFERED] = True
+        if source() is None:
+            use_demo()
 
 
 def set_source(new: DataSource) -> None:

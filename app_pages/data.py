@@ -34,16 +34,6 @@ def use_uploads(files: list[UploadedFile], widget_key: str, label: str) -> None:
         st.error(signatures[widget_key][1], icon=":material/error:")
 
 
-def use_demo() -> None:
-    if not ui.DEMO_DIR.is_dir():
-        st.error("The demo set is not installed here (demo/images is missing). Rebuild it with "
-                 "`python demo/build_demo.py`, or upload images instead.", icon=":material/error:")
-        return
-    found = ui.attempt("reading the demo set", discover, ui.DEMO_DIR)
-    if found is not None:
-        ui.set_source(ui.DataSource("the bundled demo set", found))
-
-
 def use_server_folder(text: str) -> None:
     roots = configured_roots(ui.APP_DIR, ui.DEMO_DIR)
     folder = resolve_inside(text, roots)
@@ -59,7 +49,7 @@ st.title("Data")
 st.write("Choose the images to group: upload them, name a folder on this server, "
          "or try the bundled demo set.")
 if st.button("Use the demo set", type="primary", icon=":material/photo_library:"):
-    use_demo()
+    ui.use_demo()
 
 files_tab, folder_tab, server_tab = st.tabs(
     ["Upload images or a .zip", "Upload a folder", "Folder on this server"])

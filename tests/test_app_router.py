@@ -5,6 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 import clustering.discover
+from app_pages import _common as ui
 import clustering.export
 from tests.test_app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, upload)
@@ -50,3 +51,18 @@ def test_a_failure_outside_any_guard_is_caught_by_the_router():
             coloured_uploads(1) + [("x.jpg", b"junk", "image/jpeg")]).run()
     no_traceback(at)
     assert any("while showing the Data page" in e for e in messages(at, "error"))
+
+
+def test_make_run_opens_the_demo_set_once(monkeypatch):
+    monkeypatch.setenv("CLUSTERLENS_OPEN_DEMO", "1")
+    at = new_app()
+    no_traceback(at)
+    demo = len(clustering.discover.discover(ui.DEMO_DIR).images)
+    assert f"**Images:** {demo} from the bundled demo set" in [c.value for c in at.sidebar.caption]
+    at = upload(at, coloured_uploads(1))  # a later choice is not overridden by the demo
+    assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]
+
+
+def test_without_the_setting_no_images_are_chosen():
+    at = new_app()
+    assert "**Images:** none chosen yet" in [c.value for c in at.sidebar.caption]
