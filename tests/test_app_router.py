@@ -5,8 +5,8 @@ from __future__ import annotations
 from unittest import mock
 
 import clustering.discover
-from app_pages import _common as ui
 import clustering.export
+from app_pages import _common as ui
 from tests.test_app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, upload)
 
@@ -18,8 +18,6 @@ def test_there_is_no_legacy_pages_folder():
 
 
 def test_every_page_file_exists_and_is_reachable():
-    import app_pages._common as ui
-
     at = new_app()
     for page in (ui.DATA_PAGE, ui.FEATURES_PAGE, ui.CHOOSE_K_PAGE, ui.CLUSTERS_PAGE):
         assert (APP.parent / page).is_file()
