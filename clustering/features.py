@@ -7,6 +7,9 @@ number of images. Unreadable files become :class:`~clustering.discover.Skipped` 
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -61,6 +64,24 @@ class _Decoded:
 
 ProgressCallback = Callable[[Progress], None]
 
+# Decoding threads run this much "nicer" than the network's threads (Linux only):
+# when the network already fills every core, a decoder then runs while the
+# network's threads wait at their synchronisation points instead of preempting one
+# of them mid-layer, which stalls its partner (~7 % faster end to end on two
+# cores; bench/extraction.py).
+DECODE_NICENESS = 10
+
+
+def _lower_thread_priority(step: int = DECODE_NICENESS) -> None:
+    """Make the calling thread nicer by ``step`` (a no-op where not supported)."""
+    if not sys.platform.startswith("linux") or step <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + step))
+    except OSError:
+        pass
+
 
 class FeatureExtraction:
     """Runs an extractor over images with a cache (scikit-learn style: settings here).
@@ -103,7 +124,8 @@ class FeatureExtraction:
         def decode(ref: ImageRef) -> _Decoded:
             return _decode(ref, known, size)
 
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        with ThreadPoolExecutor(max_workers=self.workers,
+                                initializer=_lower_thread_priority) as pool:
             window = self.batch_size * 2 + self.workers
             queue: deque[tuple[ImageRef, Future[_Decoded]]] = deque()
             items = iter(images)
