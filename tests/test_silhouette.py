@@ -55,3 +55,22 @@ def test_sweep_mean_silhouette_is_the_sampled_mean(grouped) -> None:
     for k, mean in zip(sweep.ks_, sweep.silhouettes_):
         labels = KMeans(int(k), n_init=1, random_state=0).fit_predict(X)
         assert mean == pytest.approx(silhouette_score(X, labels), abs=1e-5)
+
+
+def test_k_means_runs_with_one_blas_thread(grouped, monkeypatch: pytest.MonkeyPatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    import clustering.kmeans as kmeans
+
+    seen: list[int] = []
+    make = kmeans._kmeans
+
+    def spy(*args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(kmeans, "_kmeans", spy)
+    X, _ = grouped
+    kmeans.KSweep(2, 4, n_init=1).fit(X)
+    kmeans.ImageClusterer(3).fit(X)
+    assert seen and set(seen) == {1}
