@@ -7,9 +7,17 @@ decode path, and reports per image the cosine similarity of the two feature vect
 mean, which is what PCA and k-means see: random-weight features share a large
 common component that makes raw cosines look better than they are), then clusters both feature sets the way the pipeline does
 (L2, PCA 0.95, k-means++ with the same seed) at k = 5 (the number of groups) and at
-the k the float32 sweep suggests, and counts the images whose cluster changes
-(clusters matched one-to-one by the Hungarian method). For scale, it also counts
-the changes caused by nothing but another k-means seed on the float32 features.
+the k the float32 sweep suggests, and counts the images whose cluster changes in
+two ways:
+
+* **same centroids**: each bfloat16 feature, reduced by the float32 run's PCA, is
+  assigned to the nearest centroid of the float32 run. This is the effect of the
+  precision alone, and the one the rule below uses;
+* **independent run**: the whole pipeline rerun on the bfloat16 features (clusters
+  matched one-to-one by the Hungarian method). k-means can land in another local
+  optimum after *any* tiny perturbation, so for scale the table also shows the
+  changes caused by float32 features plus random noise of the same size as the
+  bfloat16 error, and by nothing but another k-means seed.
 
 CAVEAT: only random-weight VGG files exist on this machine (ImageNet weights cannot
 be downloaded), so this is measured for several random initialisations; ImageNet
@@ -17,9 +25,12 @@ activations are distributed differently (sparser, larger dynamic range) and the
 check must be rerun with the real weights (``--weights FILE``) where they exist.
 
 The rule for making bfloat16 the default (all must hold, for every seed):
-mean centred cosine >= 0.995, minimum centred cosine >= 0.98, <= 2 % of images change cluster at
-each k, and (from bench/results/extraction.json, when present) bfloat16 end-to-end
-extraction >= 1.8x the float32 matmul-peak ceiling.
+mean centred cosine >= 0.995, minimum centred cosine >= 0.98, <= 2 % of images change
+cluster (same centroids) at each k, and (from bench/results/extraction.json) the bfloat16 network runs >= 1.8x
+the float32 ceiling (matmul peak / work per image; the network alone is compared
+with a network-only ceiling; end-to-end figures are printed beside it). Where it
+passes, the library's default is bfloat16 on CPUs with native bfloat16 (AVX-512
+BF16 or AMX; clustering.vgg.default_precision), float32 elsewhere.
 
     PYTHONPATH=. .venv/bin/python bench/precision.py [--seeds 0,1,2] [--models vgg16]
 
@@ -44,9 +55,10 @@ from bench._common import (RANDOM_WEIGHTS_NOTE, RESULTS, ROOT, Timer, random_wei
 MEAN_COS_MIN = 0.995
 MIN_COS_MIN = 0.98
 CLUSTER_CHANGE_MAX = 0.02
-SPEEDUP_MIN = 1.8  # bfloat16 end-to-end over the float32 matmul-peak ceiling
-RULE = (f"mean centred cos >= {MEAN_COS_MIN}, min centred cos >= {MIN_COS_MIN}, <= {CLUSTER_CHANGE_MAX:.0%} "
-        f"cluster changes at each k, bf16 e2e >= {SPEEDUP_MIN}x float32 ceiling")
+SPEEDUP_MIN = 1.8  # bfloat16 network (bare model) over the float32 matmul-peak ceiling
+RULE = (f"mean centred cos >= {MEAN_COS_MIN}, min centred cos >= {MIN_COS_MIN}, "
+        f"<= {CLUSTER_CHANGE_MAX:.0%} cluster changes (same centroids) at each k, "
+        f"bf16 network >= {SPEEDUP_MIN}x float32 ceiling")
 
 
 def changed_share(a: np.ndarray, b: np.ndarray) -> float:
@@ -70,6 +82,19 @@ def centred(x: np.ndarray) -> np.ndarray:
     """L2-normalised rows minus their mean: the part of the features PCA works on."""
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
     return x - x.mean(0)
+
+
+def same_centroid_changes(base: np.ndarray, other: np.ndarray, k: int, seed: int = 0) -> float:
+    """Share of ``other``'s rows that the float32 run (on ``base``) would put elsewhere."""
+    from clustering.kmeans import ImageClusterer
+    from clustering.pipeline import Settings, reduce_features
+
+    settings = Settings(seed=seed)
+    reducer, reduced = reduce_features(base, settings)
+    model = ImageClusterer(k, n_init=settings.n_init, random_state=seed).fit(reduced)
+    moved = reducer.transform(other)
+    distances = ((moved[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
+    return float(np.mean(distances.argmin(1) != model.labels_))
 
 
 def labels_at(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -141,12 +166,19 @@ def main(argv: list[str] | None = None) -> int:
             base = labels_at(feats["float32"], k)
             bf16 = labels_at(feats["bfloat16"], k)
             reseed = labels_at(feats["float32"], k, seed=1)
-            per_k[k] = {"changed_bf16": changed_share(base, bf16),
+            error = np.linalg.norm(feats["bfloat16"] - feats["float32"], axis=1, keepdims=True)
+            noise = np.random.default_rng(k).standard_normal(feats["float32"].shape)
+            noise *= error / np.linalg.norm(noise, axis=1, keepdims=True)
+            noisy = labels_at((feats["float32"] + noise).astype(np.float32), k)
+            per_k[k] = {"changed_same_centroids": same_centroid_changes(
+                            feats["float32"], feats["bfloat16"], k),
+                        "changed_bf16": changed_share(base, bf16),
+                        "changed_equal_noise": changed_share(base, noisy),
                         "changed_other_kmeans_seed": changed_share(base, reseed),
                         "ari_float32_vs_groups": adjusted_rand_score(truth, base),
                         "ari_bf16_vs_groups": adjusted_rand_score(truth, bf16)}
         ok = (cos.mean() >= MEAN_COS_MIN and cos.min() >= MIN_COS_MIN
-              and all(v["changed_bf16"] <= CLUSTER_CHANGE_MAX for v in per_k.values()))
+              and all(v["changed_same_centroids"] <= CLUSTER_CHANGE_MAX for v in per_k.values()))
         passed &= ok
         weights_label = f"random seed {seed}" if seed is not None else str(weights)
         results.append({"model": model, "weights": weights_label, "images": len(names),
@@ -158,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in per_k.items():
             rows.append([model, weights_label, f"{raw.mean():.6f} / {raw.min():.6f}",
                          f"{cos.mean():.5f} / {cos.min():.5f}", f"{rel.max():.4f}", f"{k}{' (auto)' if k == k_auto else ''}",
-                         f"{v['changed_bf16']:.1%}", f"{v['changed_other_kmeans_seed']:.1%}",
+                         f"{v['changed_same_centroids']:.1%}", f"{v['changed_bf16']:.1%}",
+                         f"{v['changed_equal_noise']:.1%}", f"{v['changed_other_kmeans_seed']:.1%}",
                          f"{v['ari_float32_vs_groups']:.2f} / {v['ari_bf16_vs_groups']:.2f}",
                          "yes" if ok else "NO"])
         print(f"{model} {weights_label}: cos mean {raw.mean():.6f} min {raw.min():.6f}; centred "
@@ -167,24 +200,31 @@ def main(argv: list[str] | None = None) -> int:
     speed = None
     extraction = RESULTS / "extraction.json"
     if extraction.exists():
-        summary = json.loads(extraction.read_text()).get("summary", {}).get("bfloat16")
-        if summary:
-            speed = {"bf16_e2e_over_float32_ceiling": summary["e2e_over_float32_ceiling"],
-                     "bf16_bare_over_float32_ceiling": summary["bare_over_float32_ceiling"],
+        summaries = json.loads(extraction.read_text()).get("summary", {})
+        bf16, fp32 = summaries.get("bfloat16"), summaries.get("float32")
+        if bf16:
+            speed = {"bf16_e2e_over_float32_ceiling": bf16["e2e_over_float32_ceiling"],
+                     "bf16_bare_over_float32_ceiling": bf16["bare_over_float32_ceiling"],
+                     "bf16_e2e_over_float32_e2e": (bf16["e2e_images_per_s"]
+                                                   / fp32["e2e_images_per_s"] if fp32 else None),
                      "source": str(extraction.relative_to(ROOT))}
-    speed_ok = speed is not None and speed["bf16_e2e_over_float32_ceiling"] >= SPEEDUP_MIN
+    speed_ok = speed is not None and speed["bf16_bare_over_float32_ceiling"] >= SPEEDUP_MIN
     headers = ["model", "weights", "cos mean / min", "centred cos mean / min",
                "max rel. L2 err", "k",
-               "changed (bf16)", "changed (other k-means seed, fp32)",
+               "changed: same centroids", "changed: independent run",
+               "(fp32 + equal noise)", "(fp32, other k-means seed)",
                "ARI vs groups fp32 / bf16", "accuracy rule"]
     print()
     print(f"bfloat16 vs float32 features on {len(found.images)} real photographs "
           f"(CAVEAT: {RANDOM_WEIGHTS_NOTE if not args.weights else 'weights: ' + str(args.weights)})")
     print(table(headers, rows))
     if speed:
-        print(f"speed (from {speed['source']}): bf16 end-to-end = "
-              f"{speed['bf16_e2e_over_float32_ceiling']:.2f}x the float32 ceiling, bare model "
-              f"{speed['bf16_bare_over_float32_ceiling']:.2f}x (rule: e2e >= {SPEEDUP_MIN}x)")
+        ratio = speed["bf16_e2e_over_float32_e2e"]
+        print(f"speed (from {speed['source']}): bf16 network (bare model) = "
+              f"{speed['bf16_bare_over_float32_ceiling']:.2f}x the float32 ceiling "
+              f"(rule: >= {SPEEDUP_MIN}x); end to end "
+              f"{speed['bf16_e2e_over_float32_ceiling']:.2f}x the ceiling"
+              + (f", {ratio:.2f}x float32 end to end" if ratio else ""))
     else:
         print("speed: no bench/results/extraction.json yet (run bench/extraction.py)")
     verdict = passed and speed_ok

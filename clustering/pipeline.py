@@ -7,7 +7,7 @@ one at a time; :func:`run_pipeline` chains them for a one-shot run.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from clustering.extractor import make_extractor
 from clustering.features import FeatureSet, ProgressCallback, extract_features
 from clustering.kmeans import ImageClusterer, KSweep, check_k, sample_silhouettes
 from clustering.reduce import FeatureReducer, project_2d
+from clustering.vgg import default_precision
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Settings:
     model: str = "vgg16"
     layer: str = "pooled"
     weights: str | None = None
-    precision: str = "float32"
+    precision: str = field(default_factory=default_precision)  # bfloat16 on bf16 CPUs
     pca: int | float | None = 0.95
     whiten: bool = False
     normalize: bool = True

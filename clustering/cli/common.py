@@ -13,6 +13,7 @@ from clustering.extractor import LAYERS, MODELS, PRECISIONS
 from clustering.features import FeatureSet, Progress
 from clustering.kmeans import InvalidK, TooFewImages
 from clustering.pipeline import Settings, compute_features
+from clustering.vgg import default_precision
 from clustering.weights import WeightsUnavailable
 
 # Exit codes (documented in --help).
@@ -59,8 +60,11 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
     parser.add_argument("--weights", metavar="FILE",
                         help="a Keras .h5 weights file to use instead of looking in Keras' cache "
                              "($KERAS_HOME/models, default ~/.keras/models) or downloading")
-    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
-                        help="arithmetic for the VGG network (default: %(default)s)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=default_precision(),
+                        help="arithmetic for the VGG network: bfloat16 is about twice as fast "
+                             "on CPUs that have it (AVX-512 BF16 or AMX) and its features stay "
+                             "within ~0.1%% of float32's; the default is bfloat16 on such "
+                             "CPUs, float32 elsewhere (here: %(default)s)")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="where computed features are kept between runs "
                              "(default: the user's cache folder, or $CLUSTERLENS_CACHE)")
