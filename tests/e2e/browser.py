@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -28,4 +29,15 @@ def upload(page: Page, paths: list[Path]) -> None:
     """Put files in the Data page's first uploader (images or zips)."""
     page.get_by_test_id("stFileUploader").first.locator("input[type=file]").set_input_files(
         [str(p) for p in paths])
+    wait_idle(page)
+
+
+def extract_offline(page: Page) -> None:
+    """On the Features page, run the offline extractor and wait for the result."""
+    open_page(page, "Features")
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile("Offline extractor")).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import SLOW_MS, open_page, upload, wait_idle
+from tests.e2e.browser import extract_offline, open_page, upload, wait_idle
 from tests.test_app_duplicates_quality import photo
 
 pytestmark = pytest.mark.e2e
@@ -24,16 +24,6 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("CLUSTERLENS_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def extract_offline(page: Page) -> None:
-    open_page(page, "Features")
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile("Offline extractor")).click()
-    wait_idle(page)
-    page.get_by_role("button", name="Run").click()
-    expect(page.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)
-    wait_idle(page)
 
 
 def test_duplicates_page_and_remove_list_download(app: Page, tmp_path: Path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import SLOW_MS, open_page, wait_idle
+from tests.e2e.browser import extract_offline, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +32,7 @@ def test_every_page_on_the_demo_set(app: Page, tmp_path: Path):
     expect(app.get_by_text(re.compile(r"\d+ images found"))).to_be_visible()
     shoot(app, folder, "1-data")
 
-    open_page(app, "Features")
-    app.get_by_test_id("stSelectbox").first.click()
-    app.get_by_role("option", name=re.compile("Offline extractor")).click()
-    wait_idle(app)
-    app.get_by_role("button", name="Run").click()
-    expect(app.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)
-    wait_idle(app)
+    extract_offline(app)
     shoot(app, folder, "2-features")
 
     open_page(app, "Choose k")
