@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from clustering.cache import FeatureCache, content_hash
+from clustering.cache import FeatureCache, StatIndex, content_hash
 from clustering.discover import ImageRef, Skipped
 from clustering.extractor import FeatureExtractor
 from clustering.loading import ImageLoadError, load_for_model, read_image_file
@@ -103,6 +103,7 @@ class FeatureExtraction:
         start = time.perf_counter()
         key = self.extractor.cache_key
         known = self.cache.lookup(key) if self.cache is not None else {}
+        index = self.cache.stat_index() if self.cache is not None else None
         size = self.extractor.input_size
         out = np.empty((len(images), self.extractor.dim), dtype=np.float32)
         names: list[str] = []
@@ -122,7 +123,7 @@ class FeatureExtraction:
             pending.clear()
 
         def decode(ref: ImageRef) -> _Decoded:
-            return _decode(ref, known, size)
+            return _decode(ref, known, size, index)
 
         with ThreadPoolExecutor(max_workers=self.workers,
                                 initializer=_lower_thread_priority) as pool:
@@ -163,6 +164,9 @@ class FeatureExtraction:
                 for _, future in queue:
                     future.cancel()
                 raise
+            finally:
+                if index is not None:
+                    index.save()
         return FeatureSet(names=names, hashes=hashes, features=out[: len(names)],
                           skipped=skipped, extractor=self.extractor.describe(),
                           computed=counts["computed"], cached=counts["cached"],
@@ -181,11 +185,24 @@ class FeatureExtraction:
                                images_per_s=rate, eta_s=eta))
 
 
-def _decode(ref: ImageRef, known: dict[str, np.ndarray], size: int) -> _Decoded:
-    """Read, hash and (unless cached) decode one image; never raises for bad files."""
+def _decode(ref: ImageRef, known: dict[str, np.ndarray], size: int,
+            index: StatIndex | None = None) -> _Decoded:
+    """Read, hash and (unless cached) decode one image; never raises for bad files.
+
+    A file whose hash ``index`` knows and whose features are cached is not read.
+    """
+    signature = None
+    if index is not None and ref.member is None:
+        signature = index.signature(ref.path)
+        digest = index.lookup(ref.path, signature)
+        if digest is not None and digest in known:
+            return _Decoded(hash=digest)
     try:
+        started = time.time_ns()
         data = read_image_file(ref)
         digest = content_hash(data)
+        if index is not None:
+            index.remember(ref.path, signature, digest, started)
         if digest in known:
             return _Decoded(hash=digest)
         return _Decoded(hash=digest, pixels=load_for_model(data, size))
