@@ -215,7 +215,10 @@ def git_commit() -> str:
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     """Write ``bench/results/<name>.json`` (with machine info) and return its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    script = Path(sys.argv[0]).resolve()
+    script_name = str(script.relative_to(ROOT)) if script.is_relative_to(ROOT) else sys.argv[0]
+    payload = {"benchmark": name,
+               "command": " ".join(["PYTHONPATH=. .venv/bin/python", script_name, *sys.argv[1:]]),
                "commit": git_commit(), "machine": machine_info(), **payload}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, default=_jsonable) + "\n")
@@ -257,12 +260,13 @@ def _cell(value: Any) -> str:
 
 
 def _busy_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU time of the whole machine so far, in clock ticks."""
+    """(busy, stolen) CPU time of the whole machine so far, in clock ticks: busy is
+    user + system + irq of every process; stolen is time the hypervisor gave to
+    other virtual machines while ours wanted the CPU."""
     with open("/proc/stat") as handle:
         values = [int(v) for v in handle.readline().split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
+    busy = values[0] + values[1] + values[2] + values[5] + values[6]
+    return busy, values[7] if len(values) > 7 else 0
 
 
 def _own_cpu() -> float:
@@ -275,8 +279,9 @@ def _own_cpu() -> float:
 
 class Timer:
     """``with Timer() as t: ...`` then ``t.seconds``, ``t.cpu_seconds`` (this process and
-    its finished children) and ``t.other_cores``: how many cores *other* processes
-    kept busy meanwhile (machine noise; 0 on a quiet machine)."""
+    its finished children), ``t.other_cores``: how many cores *other* processes
+    kept busy meanwhile, and ``t.stolen_cores``: how many the hypervisor took away
+    (machine noise; both 0 on a quiet machine)."""
 
     def __enter__(self) -> "Timer":
         self._cpu = _own_cpu()
@@ -290,24 +295,26 @@ class Timer:
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.start
         self.cpu_seconds = _own_cpu() - self._cpu
-        self.other_cores = float("nan")
+        self.other_cores = self.stolen_cores = float("nan")
         if self._busy is not None:
-            busy, total = _busy_jiffies()
+            busy, stolen = _busy_jiffies()
             ticks = os.sysconf("SC_CLK_TCK")
             machine = (busy - self._busy[0]) / ticks
             self.other_cores = max(0.0, machine - self.cpu_seconds) / max(self.seconds, 1e-9)
+            self.stolen_cores = (stolen - self._busy[1]) / ticks / max(self.seconds, 1e-9)
 
 
 def other_cores(seconds: float = 1.0) -> float:
-    """Cores kept busy by other processes over the next ``seconds`` (we sleep meanwhile)."""
+    """Cores taken by other processes or other virtual machines over the next
+    ``seconds`` (we sleep meanwhile)."""
     with Timer() as t:
         time.sleep(seconds)
-    return t.other_cores
+    return t.other_cores + t.stolen_cores
 
 
 def wait_for_quiet(max_wait: float, threshold: float = 0.25, verbose: bool = True) -> float:
-    """Wait (up to ``max_wait`` s) until other processes use < ``threshold`` cores for
-    2 s in a row; return the last reading. Benchmarks call this before each run."""
+    """Wait (up to ``max_wait`` s) until other processes (and VMs) use < ``threshold``
+    cores for 2 s in a row; return the last reading. Benchmarks call this before each run."""
     deadline = time.monotonic() + max_wait
     reading = other_cores(1.0)
     announced = False

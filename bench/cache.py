@@ -5,7 +5,8 @@ plus 800 more of the same kind; made once under bench/data/), at the default
 precision unless ``--precision`` says otherwise:
 
 * **feature stage, in process** (:func:`clustering.pipeline.compute_features`, the
-  CLI's code path; each run opens the cache afresh as a new process would): cold
+  CLI's code path; each run opens the cache afresh as a new process would, with its
+  stat index, so unchanged files are not even read): cold
   (empty cache), warm (median of ``--runs``; the first warm run, which also merges
   the cold run's many small cache chunks, is shown on its own), and after adding
   10 new photos (only those 10 are computed);
@@ -31,23 +32,30 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import (DATA, RANDOM_WEIGHTS_NOTE, ROOT, Timer, link_folder, median,
-                           photo_folder, random_keras_home, table, write_results)
+from bench._common import (RANDOM_WEIGHTS_NOTE, ROOT, Timer, link_folder, median,
+                           photo_folder, random_keras_home, table, wait_for_quiet,
+                           write_results)
 
 ADDED = 10
 
 
-def feature_stage(folder: Path, settings) -> tuple[float, int, int]:
+NOISE: list[float] = []  # cores taken by other processes / VMs during each timed run
+
+
+def feature_stage(folder: Path, settings, quiet_wait: float) -> tuple[float, int, int]:
     """Seconds, computed and cached counts of one in-process feature stage."""
     from clustering.discover import discover
     from clustering.pipeline import compute_features
 
+    wait_for_quiet(quiet_wait)
     with Timer() as t:
         features = compute_features(discover(folder), settings)
+    NOISE.append(t.other_cores + t.stolen_cores)
     return t.seconds, features.computed, features.cached
 
 
-def cli(folder: Path, cache_dir: Path, precision: str, out: Path) -> float:
+def cli(folder: Path, cache_dir: Path, precision: str, out: Path, quiet_wait: float) -> float:
+    wait_for_quiet(quiet_wait)
     cmd = [sys.executable, "-m", "clustering", "cluster", str(folder), "--out", str(out),
            "--cache-dir", str(cache_dir), "--precision", precision]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -55,6 +63,7 @@ def cli(folder: Path, cache_dir: Path, precision: str, out: Path) -> float:
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}")
+    NOISE.append(t.other_cores + t.stolen_cores)
     return t.seconds
 
 
@@ -69,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="network precision (default: the library default, %(default)s)")
     parser.add_argument("--no-cli", dest="cli", action="store_false",
                         help="skip the CLI subprocess runs (cold and warm)")
+    parser.add_argument("--quiet-wait", type=float, default=60,
+                        help="before each run, wait up to this many seconds for a quiet CPU")
     args = parser.parse_args(argv)
 
     random_keras_home(["vgg16"])
@@ -89,19 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"images": args.images, "jpeg_mb": total_mb}
     try:
         settings = Settings(precision=args.precision, cache_dir=str(work / "cache"))
-        cold, computed, _ = feature_stage(folder, settings)
+        cold, computed, _ = feature_stage(folder, settings, args.quiet_wait)
         assert computed == args.images, computed
         print(f"feature stage cold: {cold:.1f} s ({args.images / cold:.2f} img/s)", flush=True)
         warm = []
         for _ in range(args.runs + 1):
-            seconds, computed, cached = feature_stage(folder, settings)
+            seconds, computed, cached = feature_stage(folder, settings, args.quiet_wait)
             assert computed == 0 and cached == args.images, (computed, cached)
             warm.append(seconds)
         print(f"feature stage warm: first {warm[0]:.2f} s, then {', '.join(f'{w:.2f}' for w in warm[1:])} s",
               flush=True)
         for p in photos[args.images:]:
             os.link(p, folder / p.name)
-        added, computed, cached = feature_stage(folder, settings)
+        added, computed, cached = feature_stage(folder, settings, args.quiet_wait)
         assert computed == ADDED and cached == args.images, (computed, cached)
         print(f"feature stage after adding {ADDED}: {added:.2f} s", flush=True)
         for p in photos[args.images:]:
@@ -111,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                                     "added_s": added, "added": ADDED,
                                     "speedup": cold / median(warm[1:])}
         if args.cli:
-            cold_cli = cli(folder, work / "cli-cache", args.precision, work / "out")
-            warm_cli = [cli(folder, work / "cli-cache", args.precision, work / "out")
-                        for _ in range(args.runs + 1)]
+            cold_cli = cli(folder, work / "cli-cache", args.precision, work / "out",
+                           args.quiet_wait)
+            warm_cli = [cli(folder, work / "cli-cache", args.precision, work / "out",
+                            args.quiet_wait) for _ in range(args.runs + 1)]
             print(f"CLI cold {cold_cli:.1f} s; warm first {warm_cli[0]:.2f} s, then "
                   f"{', '.join(f'{w:.2f}' for w in warm_cli[1:])} s", flush=True)
             results["cli"] = {"cold_s": cold_cli, "first_warm_s": warm_cli[0],
@@ -135,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"Feature cache, {args.images} photos 3000x2000 ({total_mb:,.0f} MB), {args.precision}")
     print(table(headers, rows))
+    print(f"other processes / VMs took {median(NOISE):.2f} cores (median over runs; "
+          f"max {max(NOISE):.2f})")
+    results["other_cores"] = NOISE
     path = write_results("cache", {"settings": vars(args), "note": RANDOM_WEIGHTS_NOTE,
                                    **results, "table": {"headers": headers, "rows": rows}})
     print(f"\nwrote {path}")

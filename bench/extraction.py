@@ -65,7 +65,8 @@ def matmul_peak(dtype: str, n: int = 4096, reps: int = 5) -> dict[str, float]:
 
 def record(t: Timer, images: int) -> dict:
     return {"seconds": t.seconds, "cpu_seconds": t.cpu_seconds, "images": images,
-            "images_per_s": images / t.seconds, "other_cores": t.other_cores}
+            "images_per_s": images / t.seconds, "other_cores": t.other_cores,
+            "stolen_cores": t.stolen_cores}
 
 
 def bare_run(infer, batches, images: int) -> dict:
@@ -205,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             wait_for_quiet(args.quiet_wait)
             runs.setdefault("notebook/float32", []).append(notebook_run(notebook_model, nb_paths))
         print(f"run {run + 1}/{args.runs}: " + ", ".join(
-            f"{k} {v[-1]['images_per_s']:.2f} img/s [others {v[-1]['other_cores']:.2f} cores]"
+            f"{k} {v[-1]['images_per_s']:.2f} img/s [others {v[-1]['other_cores']:.2f} "
+            f"+ stolen {v[-1]['stolen_cores']:.2f} cores]"
             for k, v in runs.items()), flush=True)
 
     cli: dict[str, dict] = {}
@@ -235,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     gflop = GFLOP_PER_IMAGE[args.model]
     rate = {k: median([r["images_per_s"] for r in v]) for k, v in runs.items()}
     cores = {k: median([r["cpu_seconds"] / r["seconds"] for r in v]) for k, v in runs.items()}
-    others = {k: median([r["other_cores"] for r in v]) for k, v in runs.items()}
+    others = {k: median([r["other_cores"] + r["stolen_cores"] for r in v])
+              for k, v in runs.items()}
     ceiling = {dtype: peaks[dtype]["best_gflops"] / gflop for dtype in peaks}
     notebook = rate.get("notebook/float32", float("nan"))
     rows, summary = [], {}
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([dtype, f"matmul-peak ceiling ({peaks[dtype]['best_gflops']:.0f} GFLOP/s "
                             f"/ {gflop} GFLOP)", ceiling[dtype], float("nan"), float("nan"),
                      float("nan"), ceiling[dtype] / notebook, ceiling[dtype] / ceiling["float32"]])
-    headers = ["precision", "method", "img/s", "cores used", "other procs' cores",
+    headers = ["precision", "method", "img/s", "cores used", "others' cores (noise)",
                "× bare (same prec.)", "× notebook", "× fp32 ceiling"]
     print()
     print(f"Extraction, {args.model.upper()} pooled, {len(paths)} photos 3000x2000 "

@@ -1,0 +1,1 @@
+"""ClusterLens benchmarks: ``make bench`` (``python -m bench``) runs them; see README.md."""
