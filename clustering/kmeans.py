@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,14 +14,21 @@ MINIBATCH_ABOVE = 50_000  # MiniBatchKMeans for more images than this
 SILHOUETTE_SAMPLE = 3_000  # silhouettes are computed on at most this many images
 
 
-def _one_blas_thread() -> threadpool_limits:
-    """BLAS on one thread while k-means runs (its OpenMP loops keep every core).
+# k-means' OpenMP threads: half the cores. Its threads meet at a barrier after every
+# chunk of work; when another process (or the network, decoding in another thread)
+# holds a core, the others spin there waiting for the one descheduled: on 2 cores,
+# with one core busy elsewhere, the k sweep on 10k images took 15 s with 2 threads
+# and 3.4 s with 1 (about 25 % slower than 2 threads when the machine is idle).
+KMEANS_THREADS = max(1, (os.cpu_count() or 1) // 2)
+
+
+def _kmeans_threads() -> threadpool_limits:
+    """Thread limits while k-means runs: BLAS on one thread, OpenMP on KMEANS_THREADS.
 
     Idle OpenBLAS threads spin after each call of the k-means++ initialisation and
-    steal cores from scikit-learn's OpenMP threads: the k sweep on 10k images runs
-    ~25 % faster on two cores with BLAS on one thread (bench/clustering_scale.py).
+    steal cores from scikit-learn's OpenMP threads (bench/clustering_scale.py).
     """
-    return threadpool_limits(limits=1, user_api="blas")
+    return threadpool_limits(limits={"blas": 1, "openmp": KMEANS_THREADS})
 
 
 def _kmeans(k: int, n_samples: int, n_init: int, random_state: int,
@@ -65,7 +73,7 @@ class ImageClusterer(BaseEstimator, ClusterMixin):
     def fit(self, X: np.ndarray, y=None) -> "ImageClusterer":
         X = np.asarray(X, dtype=np.float32)
         check_k(self.n_clusters, len(X))
-        with _one_blas_thread():
+        with _kmeans_threads():
             model = _kmeans(self.n_clusters, len(X), self.n_init, self.random_state,
                             self.minibatch_above).fit(X)
         self.labels_ = model.labels_.astype(np.int64)
@@ -200,7 +208,7 @@ class KSweep(BaseEstimator):
                                                                   replace=False)
         dist = _distance_matrix(X[idx])
         inertias, silhouettes = [], []
-        with _one_blas_thread():
+        with _kmeans_threads():
             for k in ks:
                 model = _kmeans(int(k), n, self.n_init, self.random_state, self.minibatch_above)
                 labels = model.fit_predict(X)

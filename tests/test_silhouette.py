@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.metrics import silhouette_samples, silhouette_score
@@ -57,20 +59,22 @@ def test_sweep_mean_silhouette_is_the_sampled_mean(grouped) -> None:
         assert mean == pytest.approx(silhouette_score(X, labels), abs=1e-5)
 
 
-def test_k_means_runs_with_one_blas_thread(grouped, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_k_means_thread_limits(grouped, monkeypatch: pytest.MonkeyPatch) -> None:
     from threadpoolctl import threadpool_info
 
     import clustering.kmeans as kmeans
 
-    seen: list[int] = []
+    seen: list[tuple[str, int]] = []
     make = kmeans._kmeans
 
     def spy(*args, **kwargs):
-        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        seen.extend((p["user_api"], p["num_threads"]) for p in threadpool_info())
         return make(*args, **kwargs)
 
     monkeypatch.setattr(kmeans, "_kmeans", spy)
     X, _ = grouped
     kmeans.KSweep(2, 4, n_init=1).fit(X)
     kmeans.ImageClusterer(3).fit(X)
-    assert seen and set(seen) == {1}
+    assert {n for api, n in seen if api == "blas"} == {1}
+    assert {n for api, n in seen if api == "openmp"} == {kmeans.KMEANS_THREADS}
+    assert kmeans.KMEANS_THREADS == max(1, (os.cpu_count() or 1) // 2)
