@@ -80,12 +80,14 @@ def targets() -> list[list]:
     pr = load("precision")
     if pr:
         worst = min(pr["results"], key=lambda r: r["min_centred_cos"])
-        changed = max(v["changed_bf16"] for r in pr["results"] for v in r["per_k"].values())
+        same = max(v["changed_same_centroids"] for r in pr["results"] for v in r["per_k"].values())
+        rerun = max(v["changed_bf16"] for r in pr["results"] for v in r["per_k"].values())
         rows.append(["bf16 vs fp32 features, real photos (random weights!)",
                      f"centred cos mean >= {min(r['mean_centred_cos'] for r in pr['results']):.4f}, "
-                     f"min {worst['min_centred_cos']:.4f}; <= {changed:.1%} change cluster",
-                     pr["rule"].split(", bf16 e2e")[0], _verdict(pr["accuracy_passes"]),
-                     "precision"])
+                     f"min {worst['min_centred_cos']:.4f}; cluster changes {same:.1%} "
+                     f"(same centroids), <= {rerun:.1%} (independent rerun)",
+                     "cos >= 0.995 mean, >= 0.98 min; <= 2% changes (same centroids)",
+                     _verdict(pr["accuracy_passes"]), "precision"])
     ca = load("cache")
     if ca:
         fs = ca["feature_stage"]
@@ -131,6 +133,20 @@ def record(path: Path = BENCH / "RESULTS.md") -> Path:
               "(`other procs' cores`); benchmarks wait for a quiet CPU before each run", ""]
     parts += ["## Targets", "", table(["target", "measured", "goal", "", "benchmark"],
                                       targets()), ""]
+    parts += ["## Reading these numbers", "",
+              "- VGG weights are random-weight files (ImageNet weights cannot be downloaded "
+              "on this machine): speeds are those of the real network; the bfloat16 accuracy "
+              "check is only indicative until rerun with the real weights "
+              "(`bench/precision.py --weights FILE`).",
+              "- The bfloat16 speed target compares the network (bare model) with the float32 "
+              "network ceiling; end-to-end figures include JPEG decoding (~20 ms of CPU per "
+              "12-MP photo even with draft decoding) that no network precision removes.",
+              "- e2e vs bare: on 2 cores the network already keeps both cores busy, so every "
+              "millisecond of decoding is taken from it; the bound is "
+              "t_net / (t_net + t_decode) per image.",
+              "- `others' cores` is CPU other processes and VMs took during the timed runs "
+              "(0 on a quiet machine); compare ratios measured side by side, not absolute "
+              "numbers across runs.", ""]
     for name in SUITE:
         data = load(name)
         if not data:

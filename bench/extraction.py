@@ -13,9 +13,11 @@ same files, interleaved run by run so that machine noise hits every method alike
 * **ceiling**: the float32 (and bfloat16) matmul peak of this CPU measured with
   TensorFlow, divided by the work per image (VGG16 30.7 GFLOP, VGG19 39.0).
 
-Then the real CLI in a subprocess (cold cache) on all images and on a 16-image
-subset: the difference gives its marginal rate, the rest is process start-up
-(imports, model build) and clustering.
+Then the real CLI in a subprocess (cold cache): ``python -m clustering features``
+on all images and on a small subset with the same last-batch size (16 + N mod 16
+images): the difference gives its marginal rate, the rest is process start-up
+(interpreter, imports, model build and first calls); and ``python -m clustering
+cluster`` once on all images (features + PCA + k sweep + exports), for the record.
 
     PYTHONPATH=. .venv/bin/python bench/extraction.py [--images 200] [--runs 3]
 
@@ -43,7 +45,7 @@ from bench._common import (GFLOP_PER_IMAGE, RANDOM_WEIGHTS_NOTE, ROOT, Timer, li
                            median, photo_folder, random_keras_home, table, wait_for_quiet,
                            write_results)
 
-CLI_SMALL = 16  # images in the subset used to separate the CLI's fixed costs
+CLI_SMALL = 16  # images (plus N mod batch) in the subset that separates the CLI's fixed costs
 
 
 def matmul_peak(dtype: str, n: int = 4096, reps: int = 5) -> dict[str, float]:
@@ -102,11 +104,13 @@ def notebook_run(model, paths: list[Path]) -> dict:
     return record(t, len(paths))
 
 
-def cli_run(folder: Path, precision: str, model: str, batch_size: int) -> float:
-    """Wall seconds of ``python -m clustering cluster`` on ``folder`` with a cold cache."""
+def cli_run(folder: Path, precision: str, model: str, batch_size: int,
+            command: str = "features") -> float:
+    """Wall seconds of ``python -m clustering COMMAND`` on ``folder`` with a cold cache."""
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
-        cmd = [sys.executable, "-m", "clustering", "cluster", str(folder), "--out",
-               f"{tmp}/out", "--cache-dir", f"{tmp}/cache", "--model", model,
+        out = f"{tmp}/features.npz" if command == "features" else f"{tmp}/out"
+        cmd = [sys.executable, "-m", "clustering", command, str(folder), "--out", out,
+               "--cache-dir", f"{tmp}/cache", "--model", model,
                "--precision", precision, "--batch-size", str(batch_size)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with Timer() as t:
@@ -212,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cli: dict[str, dict] = {}
     if args.cli_runs > 0:
+        n_small = min(len(paths), CLI_SMALL + len(paths) % bs)  # same batch shapes as all
         folder = link_folder("extraction-cli", paths)
-        small = link_folder("extraction-cli-small", paths[:CLI_SMALL])
+        small = link_folder("extraction-cli-small", paths[:n_small])
         for precision in precisions:
             full_s, small_s = [], []
             for _ in range(args.cli_runs):
@@ -221,16 +226,20 @@ def main(argv: list[str] | None = None) -> int:
                 full_s.append(cli_run(folder, precision, args.model, bs))
                 wait_for_quiet(args.quiet_wait)
                 small_s.append(cli_run(small, precision, args.model, bs))
+            wait_for_quiet(args.quiet_wait)
+            t_cluster = cli_run(folder, precision, args.model, bs, command="cluster")
             t_full, t_small = median(full_s), median(small_s)
-            marginal = (len(paths) - CLI_SMALL) / max(1e-9, t_full - t_small)
+            marginal = (len(paths) - n_small) / max(1e-9, t_full - t_small)
             cli[precision] = {"seconds_all": full_s, "seconds_small": small_s,
-                              "images": len(paths), "small_images": CLI_SMALL,
+                              "images": len(paths), "small_images": n_small,
                               "overall_images_per_s": len(paths) / t_full,
                               "marginal_images_per_s": marginal,
-                              "fixed_seconds": t_small - CLI_SMALL / marginal}
-            print(f"CLI {precision}: {t_full:.1f} s for {len(paths)} images, {t_small:.1f} s for "
-                  f"{CLI_SMALL}: marginal {marginal:.2f} img/s, fixed cost "
-                  f"{cli[precision]['fixed_seconds']:.1f} s", flush=True)
+                              "fixed_seconds": t_small - n_small / marginal,
+                              "cluster_command_seconds": t_cluster}
+            print(f"CLI {precision}: features {t_full:.1f} s for {len(paths)} images, "
+                  f"{t_small:.1f} s for {n_small}: marginal {marginal:.2f} img/s, fixed cost "
+                  f"{cli[precision]['fixed_seconds']:.1f} s; whole `cluster` command "
+                  f"{t_cluster:.1f} s", flush=True)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(small, ignore_errors=True)
 
@@ -255,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             "cores_busy_e2e": cores[f"e2e/{precision}"], "cores_busy_bare": cores[f"bare/{precision}"]}
         for method, key, value in (
                 ("e2e (CLI code path, in process)", f"e2e/{precision}", e2e),
-                ("CLI subprocess, marginal", None,
+                ("CLI `features` subprocess, marginal", None,
                  cli.get(precision, {}).get("marginal_images_per_s", float("nan"))),
                 ("bare model, pre-decoded", f"bare/{precision}", bare)):
             rows.append([precision, method, value, cores.get(key, float("nan")),

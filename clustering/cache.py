@@ -188,15 +188,16 @@ class StatIndex:
         keys = list(merged)[: self.MAX_ENTRIES]
         signatures = np.array([merged[k][0] for k in keys], dtype=np.uint64).reshape(-1, 5)
         blob = b"\0".join(os.fsencode(k) for k in keys)
+        tmp = self.path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{self.FILENAME}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{self.FILENAME}")
             with open(tmp, "wb") as handle:
                 np.savez(handle, paths=np.frombuffer(blob, dtype=np.uint8),
                          signatures=signatures,
                          hashes=np.array([merged[k][1] for k in keys], dtype="S32"))
             os.replace(tmp, self.path)
-        except OSError:  # a read-only cache folder: the index is an optimisation only
+        except OSError:  # e.g. a read-only cache folder: the index is an optimisation only
+            tmp.unlink(missing_ok=True)
             return
         with self._lock:
             self._entries = {k: merged[k] for k in keys}
