@@ -11,7 +11,11 @@ same files, interleaved run by run so that machine noise hits every method alike
 * **notebook** (float32): ``keras.utils.load_img`` (full decode, resize), then
   ``model.predict`` on one image at a time, as the original notebook did;
 * **ceiling**: the float32 (and bfloat16) matmul peak of this CPU measured with
-  TensorFlow, divided by the work per image (VGG16 30.7 GFLOP, VGG19 39.0).
+  TensorFlow (best of 3 in every run, just before the network runs), divided by
+  the work per image (VGG16 30.7 GFLOP, VGG19 39.0).
+
+Every ratio is the median of per-run ratios (each run's methods measured minutes
+apart), so slow drifts of the machine's speed cancel out; images/s are medians.
 
 Then the real CLI in a subprocess (cold cache): ``python -m clustering features``
 on all images and on a small subset with the same last-batch size (16 + N mod 16
@@ -165,10 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"decode (serial): {decode_draft_ms:.1f} ms/image with draft, "
           f"{decode_full_ms:.1f} ms/image full (keras load_img)", flush=True)
 
-    wait_for_quiet(args.quiet_wait)
-    peaks = {dtype: matmul_peak(dtype) for dtype in ("float32", "bfloat16")}
-    print(f"matmul peak: float32 {peaks['float32']['best_gflops']:.0f} GFLOP/s, "
-          f"bfloat16 {peaks['bfloat16']['best_gflops']:.0f} GFLOP/s", flush=True)
 
     bs = args.batch_size
     infers, batches, settings = {}, {}, {}
@@ -195,8 +195,17 @@ def main(argv: list[str] | None = None) -> int:
                                      include_top=False, pooling="avg", input_shape=(224, 224, 3))
         notebook_run(notebook_model, nb_paths[:2])  # warm up predict()
 
+    gflop = GFLOP_PER_IMAGE[args.model]
     runs: dict[str, list[dict]] = {}
     for run in range(args.runs):
+        wait_for_quiet(args.quiet_wait)
+        for dtype in ("float32", "bfloat16"):
+            with Timer() as t:
+                peak = matmul_peak(dtype, reps=3)
+            runs.setdefault(f"ceiling/{dtype}", []).append(
+                {**peak, "images_per_s": peak["best_gflops"] / gflop, "seconds": t.seconds,
+                 "cpu_seconds": t.cpu_seconds, "other_cores": t.other_cores,
+                 "stolen_cores": t.stolen_cores})
         for precision in precisions:
             wait_for_quiet(args.quiet_wait)
             runs.setdefault(f"bare/{precision}", []).append(
@@ -243,52 +252,63 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(small, ignore_errors=True)
 
-    gflop = GFLOP_PER_IMAGE[args.model]
     rate = {k: median([r["images_per_s"] for r in v]) for k, v in runs.items()}
     cores = {k: median([r["cpu_seconds"] / r["seconds"] for r in v]) for k, v in runs.items()}
     others = {k: median([r["other_cores"] + r["stolen_cores"] for r in v])
               for k, v in runs.items()}
-    ceiling = {dtype: peaks[dtype]["best_gflops"] / gflop for dtype in peaks}
-    notebook = rate.get("notebook/float32", float("nan"))
+
+    def ratio(a: str | None, b: str | None, value: float | None = None) -> float:
+        """Median over runs of a's rate / b's rate in the same run (or value / b)."""
+        if b not in runs or (a is not None and a not in runs):
+            return float("nan")
+        tops = ([r["images_per_s"] for r in runs[a]] if a is not None
+                else [value] * len(runs[b]))
+        return median([x / r["images_per_s"] for x, r in zip(tops, runs[b])])
+
+    fp32_ceiling, nb = "ceiling/float32", "notebook/float32"
+    notebook = rate.get(nb, float("nan"))
     rows, summary = [], {}
     for precision in precisions:
-        bare, e2e = rate[f"bare/{precision}"], rate[f"e2e/{precision}"]
+        bare, e2e = f"bare/{precision}", f"e2e/{precision}"
+        marginal = cli.get(precision, {}).get("marginal_images_per_s")
         summary[precision] = {
-            "e2e_images_per_s": e2e, "bare_images_per_s": bare,
-            "cli_marginal_images_per_s": cli.get(precision, {}).get("marginal_images_per_s"),
-            "notebook_images_per_s": notebook,
-            "float32_ceiling_images_per_s": ceiling["float32"],
-            "e2e_over_bare": e2e / bare, "e2e_over_notebook": e2e / notebook,
-            "e2e_over_float32_ceiling": e2e / ceiling["float32"],
-            "bare_over_float32_ceiling": bare / ceiling["float32"],
-            "cores_busy_e2e": cores[f"e2e/{precision}"], "cores_busy_bare": cores[f"bare/{precision}"]}
-        for method, key, value in (
-                ("e2e (CLI code path, in process)", f"e2e/{precision}", e2e),
-                ("CLI `features` subprocess, marginal", None,
-                 cli.get(precision, {}).get("marginal_images_per_s", float("nan"))),
-                ("bare model, pre-decoded", f"bare/{precision}", bare)):
-            rows.append([precision, method, value, cores.get(key, float("nan")),
-                         others.get(key, float("nan")), value / bare, value / notebook,
-                         value / ceiling["float32"]])
-    key = "notebook/float32"
+            "e2e_images_per_s": rate[e2e], "bare_images_per_s": rate[bare],
+            "cli_marginal_images_per_s": marginal, "notebook_images_per_s": notebook,
+            "float32_ceiling_images_per_s": rate[fp32_ceiling],
+            "e2e_over_bare": ratio(e2e, bare), "e2e_over_notebook": ratio(e2e, nb),
+            "e2e_over_float32_ceiling": ratio(e2e, fp32_ceiling),
+            "bare_over_float32_ceiling": ratio(bare, fp32_ceiling),
+            "cli_marginal_over_bare": ratio(None, bare, marginal) if marginal else None,
+            "cores_busy_e2e": cores[e2e], "cores_busy_bare": cores[bare]}
+        rows.append([precision, "e2e (CLI code path, in process)", rate[e2e], cores[e2e],
+                     others[e2e], ratio(e2e, bare), ratio(e2e, nb), ratio(e2e, fp32_ceiling)])
+        rows.append([precision, "CLI `features` subprocess, marginal",
+                     marginal or float("nan"), float("nan"), float("nan"),
+                     *(ratio(None, key, marginal) if marginal else float("nan")
+                       for key in (bare, nb, fp32_ceiling))])
+        rows.append([precision, "bare model, pre-decoded", rate[bare], cores[bare], others[bare],
+                     1.0, ratio(bare, nb), ratio(bare, fp32_ceiling)])
     rows.append(["float32", "notebook (load_img + predict per image)", notebook,
-                 cores.get(key, float("nan")), others.get(key, float("nan")),
-                 notebook / rate.get("bare/float32", np.nan), 1.0, notebook / ceiling["float32"]])
+                 cores.get(nb, float("nan")), others.get(nb, float("nan")),
+                 ratio(nb, "bare/float32"), 1.0, ratio(nb, fp32_ceiling)])
     for dtype in ("float32", "bfloat16"):
-        rows.append([dtype, f"matmul-peak ceiling ({peaks[dtype]['best_gflops']:.0f} GFLOP/s "
-                            f"/ {gflop} GFLOP)", ceiling[dtype], float("nan"), float("nan"),
-                     float("nan"), ceiling[dtype] / notebook, ceiling[dtype] / ceiling["float32"]])
+        key = f"ceiling/{dtype}"
+        gflops = median([r["best_gflops"] for r in runs[key]])
+        rows.append([dtype, f"matmul-peak ceiling ({gflops:.0f} GFLOP/s / {gflop} GFLOP)",
+                     rate[key], float("nan"), others[key], float("nan"), ratio(key, nb),
+                     ratio(key, fp32_ceiling)])
     headers = ["precision", "method", "img/s", "cores used", "others' cores (noise)",
                "× bare (same prec.)", "× notebook", "× fp32 ceiling"]
     print()
     print(f"Extraction, {args.model.upper()} pooled, {len(paths)} photos 3000x2000 "
-          f"(notebook: first {len(nb_paths)}), batch {bs}, median of {args.runs} runs")
+          f"(notebook: first {len(nb_paths)}), batch {bs}; medians of {args.runs} runs, "
+          f"ratios paired run by run")
     print(table(headers, rows))
     path = write_results("extraction", {
         "settings": vars(args), "note": RANDOM_WEIGHTS_NOTE,
         "photos": {"count": len(paths), "size": "3000x2000", "mean_mb": np.mean(sizes) / 1e6},
         "decode_ms": {"draft": decode_draft_ms, "full_load_img": decode_full_ms},
-        "matmul_peak": peaks, "gflop_per_image": gflop, "runs": runs, "cli": cli,
+        "gflop_per_image": gflop, "runs": runs, "cli": cli,
         "images_per_s": rate, "cores_busy": cores, "other_cores": others,
         "summary": summary,
         "table": {"headers": headers, "rows": rows}})
