@@ -134,12 +134,12 @@ def random_keras_home(models: Iterable[str] = ("vgg16",), include_top: bool = Fa
     (made once per seed, then reused). Sets ``$KERAS_HOME`` unless ``set_env`` is false."""
     home = DATA / ("keras_home" if seed == 0 else f"keras_home-seed{seed}")
     folder = home / "models"
-    from clustering.weights import SPECS
+    from clustering.features.weights import SPECS
 
     for model in models:
         if not (folder / SPECS[(model, include_top)].filename).exists():
-            from clustering.quiet_import import import_keras
-            from clustering.random_weights import write_random_weights
+            from clustering.features.keras_import import import_keras
+            from clustering.testing import write_random_weights
 
             import_keras()
             write_random_weights(model, include_top, folder, seed=seed)
@@ -150,7 +150,7 @@ def random_keras_home(models: Iterable[str] = ("vgg16",), include_top: bool = Fa
 
 def random_weights_file(model: str, include_top: bool = False, seed: int = 0) -> Path:
     """The random-weight file for ``model`` and ``seed`` (made once, then reused)."""
-    from clustering.weights import SPECS
+    from clustering.features.weights import SPECS
 
     home = random_keras_home([model], include_top, seed=seed, set_env=False)
     return home / "models" / SPECS[(model, include_top)].filename

@@ -44,7 +44,7 @@ NOISE: list[float] = []  # cores taken by other processes / VMs during each time
 
 def feature_stage(folder: Path, settings, quiet_wait: float) -> tuple[float, int, int]:
     """Seconds, computed and cached counts of one in-process feature stage."""
-    from clustering.discover import discover
+    from clustering.files.discover import discover
     from clustering.pipeline import compute_features
 
     wait_for_quiet(quiet_wait)
@@ -89,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.images} photos 3000x2000 ({total_mb:,.0f} MB of JPEG), precision "
           f"{args.precision}; {RANDOM_WEIGHTS_NOTE}", flush=True)
 
-    from clustering.quiet_import import import_keras
+    from clustering.features.keras_import import import_keras
 
     import_keras()
-    from clustering.vgg import VGGExtractor
+    from clustering.features.vgg import VGGExtractor
 
     VGGExtractor("vgg16", precision=args.precision, allow_download=False).load()  # build once
 

@@ -11,9 +11,9 @@ which times, as the pipeline runs them (clustering.pipeline, default Settings):
 * ``sweep``: k-means++ for k = 2..20 with the mean silhouette (sweep_k);
 * ``recluster``: one re-cluster at a new k, with per-image silhouettes (cluster_at);
 * ``project``: the 2-D projection for the scatter plot (project_2d);
-* ``duplicates``: the duplicate search of clustering.duplicates on the raw features:
+* ``duplicates``: the duplicate search of clustering.review.duplicates on the raw features:
   its feature k-NN search (faiss, exact inner product, ``feature_pairs``) and, for the
-  whole of :class:`~clustering.duplicates.DuplicateFinder`, also its pHash k-NN with
+  whole of :class:`~clustering.review.duplicates.DuplicateFinder`, also its pHash k-NN with
   random 64-bit hashes standing in for the signatures of real files;
 
 and reads the peak resident memory (``ru_maxrss``) above the process's RSS after its
@@ -79,7 +79,7 @@ IVF_LISTS, IVF_PROBES = 1024, 16
 
 def ivf_knn(features: np.ndarray, min_cosine: float, k: int = 17,
             queries: int = 1000) -> tuple[float, float, float]:
-    """A possible replacement for the exact k-NN of clustering.duplicates: faiss
+    """A possible replacement for the exact k-NN of clustering.review.duplicates: faiss
     IVF-Flat (inner product on L2-normalised rows). Returns its seconds (train, add,
     search all), its recall@k against the exact search for ``queries`` random rows,
     and its recall of the exact neighbours at cosine >= ``min_cosine`` (the
@@ -122,10 +122,10 @@ def worker(n: int, dim: int, runs: int, duplicates: bool) -> dict:
     """One case, in this process: times and memory as JSON-able dict."""
     import threadpoolctl  # noqa: F401  (imported by sklearn anyway; here before the baseline)
 
-    from clustering.duplicates import DuplicateFinder, Signatures, feature_pairs, thresholds
-    from clustering.features import FeatureSet
+    from clustering.review.duplicates import DuplicateFinder, Signatures, feature_pairs, thresholds
+    from clustering.features.extract import FeatureSet
     from clustering.pipeline import Settings, cluster_at, reduce_features, sweep_k
-    from clustering.reduce import project_2d
+    from clustering.reduce.pca import project_2d
 
     base = rss_mb()
     out: dict = {"n": n, "dim": dim, "baseline_rss_mb": base, "seconds": {}, "peak_above_mb": {}}
@@ -140,7 +140,8 @@ def worker(n: int, dim: int, runs: int, duplicates: bool) -> dict:
     settings = Settings()
 
     t = time.perf_counter()
-    reducer, reduced = reduce_features(features, settings)
+    reduction = reduce_features(features, settings)
+    reducer, reduced = reduction.reducer, reduction.reduced
     mark("reduce", time.perf_counter() - t)
     out["pca_components"] = int(reducer.n_components_)
 

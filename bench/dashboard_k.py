@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import plotly.io
 
-from clustering.charts import (elbow_figure, scatter_figure, silhouette_k_figure,
+from dashboard.charts import (elbow_figure, scatter_figure, silhouette_k_figure,
                                silhouette_samples_figure)
-from clustering.export import csv_bytes, labels_frame
-from clustering.galleries import cluster_summary, default_names, typical_order
+from clustering.export.tables import csv_bytes, labels_frame
+from dashboard.galleries import clusters_overview, default_names, typical_order
 from clustering.pipeline import Settings, cluster_at, reduce_features, sweep_k
-from clustering.reduce import project_2d
+from clustering.reduce.pca import project_2d
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dashboard_k.json"
 BUDGET_MS = 1000.0
@@ -66,7 +66,7 @@ def k_change(reduced: np.ndarray, coords: np.ndarray, names: list[str], sweep, k
     times["figures_to_json"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    cluster_summary(result.labels, result.distances, result.silhouettes, names, cluster_names)
+    clusters_overview(result.labels, result.distances, result.silhouettes, names, cluster_names)
     typical_order(result.labels, result.distances, 0)
     csv_bytes(labels_frame(names, result.labels, result.distances, coords, cluster_names))
     times["tables"] = time.perf_counter() - start
@@ -97,7 +97,8 @@ def main() -> None:
     settings = Settings()
     features = synthetic_features(args.images, args.dim, args.groups)
     names = [f"img_{i:05d}.jpg" for i in range(args.images)]
-    (reducer, reduced), reduce_s = timed(lambda: reduce_features(features, settings))
+    reduction, reduce_s = timed(lambda: reduce_features(features, settings))
+    reducer, reduced = reduction.reducer, reduction.reduced
     coords = project_2d(reduced)
     sweep, sweep_s = timed(lambda: sweep_k(reduced, settings))
     print(f"{args.images} images x {args.dim} features; PCA keeps {reducer.n_components_} "

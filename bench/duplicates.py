@@ -9,7 +9,7 @@ WebP). Hard negatives are built in: big photos are cut into two halves that do n
 overlap (same colours and texture, different picture), and photos of one theme
 (leaves, grass, sunsets, the demo groups) sit side by side.
 
-The script runs :class:`clustering.duplicates.DuplicateFinder` twice (hashes plus
+The script runs :class:`clustering.review.duplicates.DuplicateFinder` twice (hashes plus
 the offline extractor's features; hashes only) and a plain baseline (64-bit pHash
 of each file, Hamming distance <= 8, no mirror), and prints pairwise precision and
 recall overall and per edit type for each (pairs of two edited copies of one photo
@@ -36,11 +36,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from clustering.discover import ImageRef, discover
-from clustering.duplicates import DuplicateFinder, compute_signatures, link_groups
-from clustering.extractor import make_extractor
-from clustering.features import extract_features
-from clustering.loading import open_image
+from clustering.files.discover import ImageRef, discover
+from clustering.review.duplicates import DuplicateFinder, compute_signatures, link_groups
+from clustering.features import make_extractor
+from clustering.features.extract import extract_features
+from clustering.images.loading import open_image
 
 RESULTS = Path(__file__).resolve().parent / "results" / "duplicates.json"
 DATA = Path(__file__).resolve().parent / "data" / "duplicates"

@@ -37,7 +37,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +84,7 @@ def bare_run(infer, batches, images: int) -> dict:
 
 def e2e_run(paths: list[Path], settings) -> dict:
     """The CLI's feature stage on a cold cache."""
-    from clustering.discover import discover
+    from clustering.files.discover import discover
     from clustering.pipeline import compute_features
 
     with Timer() as t:
@@ -149,14 +148,14 @@ def main(argv: list[str] | None = None) -> int:
           f"(mean {np.mean(sizes) / 1e6:.2f} MB); {args.runs} runs; {RANDOM_WEIGHTS_NOTE}",
           flush=True)
 
-    from clustering.quiet_import import import_keras
+    from clustering.features.keras_import import import_keras
 
     keras = import_keras()
     import tensorflow as tf
 
-    from clustering.loading import load_for_model
+    from clustering.images.loading import load_for_model
     from clustering.pipeline import Settings
-    from clustering.vgg import VGGExtractor, _build, preprocess
+    from clustering.features.vgg import VGGExtractor, _build, preprocess
 
     # How long one image takes to read + decode (serially), with and without draft.
     with Timer() as t:
@@ -171,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
     bs = args.batch_size
-    infers, batches, settings = {}, {}, {}
+    infers, batches, _settings = {}, {}, {}
     for precision in precisions:
         extractor = VGGExtractor(args.model, "pooled", precision=precision,
                                  allow_download=False).load()
@@ -188,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.notebook_images > 0:
         keras.config.set_dtype_policy("float32")
         constructor = keras.applications.VGG16 if args.model == "vgg16" else keras.applications.VGG19
-        from clustering.weights import resolve_weights
+        from clustering.features.weights import resolve_weights
 
         notebook_model = constructor(weights=str(resolve_weights(args.model, False,
                                                                  allow_download=False).path),

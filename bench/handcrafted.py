@@ -22,8 +22,8 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, v_measure_score
 from sklearn.preprocessing import normalize
 
-from clustering.handcrafted import HandcraftedExtractor
-from clustering.loading import ImageLoadError, load_for_model
+from clustering.features.handcrafted import HandcraftedExtractor
+from clustering.images.loading import ImageLoadError, load_for_model
 
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
 RESULTS = Path(__file__).resolve().parent / "results" / "handcrafted.json"

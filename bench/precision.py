@@ -30,7 +30,7 @@ cluster (same centroids) at each k, and (from bench/results/extraction.json) the
 the float32 ceiling (matmul peak / work per image; the network alone is compared
 with a network-only ceiling; end-to-end figures are printed beside it). Where it
 passes, the library's default is bfloat16 on CPUs with native bfloat16 (AVX-512
-BF16 or AMX; clustering.vgg.default_precision), float32 elsewhere.
+BF16 or AMX; clustering.settings.default_precision), float32 elsewhere.
 
     PYTHONPATH=. .venv/bin/python bench/precision.py [--seeds 0,1,2] [--models vgg16]
 
@@ -86,11 +86,12 @@ def centred(x: np.ndarray) -> np.ndarray:
 
 def same_centroid_changes(base: np.ndarray, other: np.ndarray, k: int, seed: int = 0) -> float:
     """Share of ``other``'s rows that the float32 run (on ``base``) would put elsewhere."""
-    from clustering.kmeans import ImageClusterer
+    from clustering.clusters.kmeans import ImageClusterer
     from clustering.pipeline import Settings, reduce_features
 
     settings = Settings(seed=seed)
-    reducer, reduced = reduce_features(base, settings)
+    reduction = reduce_features(base, settings)
+    reducer, reduced = reduction.reducer, reduction.reduced
     model = ImageClusterer(k, n_init=settings.n_init, random_state=seed).fit(reduced)
     moved = reducer.transform(other)
     distances = ((moved[:, None, :] - model.cluster_centers_[None]) ** 2).sum(-1)
@@ -101,7 +102,7 @@ def labels_at(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     from clustering.pipeline import Settings, cluster_at, reduce_features
 
     settings = Settings(seed=seed)
-    _, reduced = reduce_features(features, settings)
+    reduced = reduce_features(features, settings).reduced
     return cluster_at(reduced, k, settings).labels
 
 
@@ -109,7 +110,7 @@ def suggested_k(features: np.ndarray) -> int:
     from clustering.pipeline import Settings, reduce_features, sweep_k
 
     settings = Settings()
-    _, reduced = reduce_features(features, settings)
+    reduced = reduce_features(features, settings).reduced
     return int(sweep_k(reduced, settings).choice_.k)
 
 
@@ -127,14 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
 
-    from clustering.quiet_import import import_keras
+    from clustering.features.keras_import import import_keras
 
     import_keras()
     from sklearn.metrics import adjusted_rand_score
 
-    from clustering.discover import discover
-    from clustering.features import extract_features
-    from clustering.vgg import VGGExtractor
+    from clustering.files.discover import discover
+    from clustering.features.extract import extract_features
+    from clustering.features.vgg import VGGExtractor
 
     found = discover(args.images)
     if not found.images:
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         for precision in ("float32", "bfloat16"):
             extractor = VGGExtractor(model, "pooled", weights=weights, precision=precision,
                                      allow_download=False)
-            with Timer() as t:
+            with Timer():
                 fs = extract_features(found.images, extractor, cache=None)
             feats[precision] = fs.features
             names = fs.names

@@ -1,9 +1,9 @@
 """ClusterLens: group images by what they look like.
 
-Stages, each usable alone: :mod:`~clustering.discover` (find images),
-:mod:`~clustering.loading` (decode safely), :mod:`~clustering.features` (extract with
-a cache), :mod:`~clustering.reduce` (L2 + PCA), :mod:`~clustering.kmeans` (k sweep and
-k-means++), :mod:`~clustering.export` (CSV/JSON); :mod:`~clustering.pipeline` chains them.
+Stages, each usable alone: :mod:`~clustering.files.discover` (find images),
+:mod:`~clustering.images.loading` (decode safely), :mod:`~clustering.features.extract` (extract with
+a cache), :mod:`~clustering.reduce.pca` (L2 + PCA), :mod:`~clustering.clusters.kmeans` (k sweep and
+k-means++), :mod:`~clustering.export.tables` (CSV/JSON); :mod:`~clustering.pipeline` chains them.
 """
 
 import os

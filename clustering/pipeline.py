@@ -1,13 +1,15 @@
 """The whole run, stage by stage: find → features → reduce → choose k → cluster → export.
 
-Each stage is a plain function so the command line and the dashboard can call them
-one at a time; :func:`run_pipeline` chains them for a one-shot run.
+This is the only orchestration: the command line calls :func:`run_pipeline` /
+:func:`analyse`, and the dashboard calls :func:`analyse` with :class:`Steps` whose
+functions it caches. Each step is also a plain function usable alone.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,34 +18,29 @@ import numpy as np
 import pandas as pd
 
 from clustering.cache import FeatureCache
-from clustering.discover import Discovery, InputError, Skipped, discover
-from clustering.export import labels_frame, library_versions, skipped_frame, write_csv, write_json
-from clustering.extractor import make_extractor
-from clustering.features import FeatureSet, ProgressCallback, extract_features
-from clustering.kmeans import ImageClusterer, KSweep, check_k, sample_silhouettes
-from clustering.reduce import FeatureReducer, project_2d
-from clustering.vgg import default_precision
+from clustering.clusters.kmeans import ImageClusterer, KSweep, check_k
+from clustering.clusters.silhouette import sample_silhouettes
+from clustering.errors import InputError
+from clustering.export.tables import (labels_frame, library_versions, skipped_frame, write_csv,
+                                      write_json)
+from clustering.features import FeatureSet, extract_features, extractor_for
+from clustering.files.discover import Discovery, Skipped, discover
+from clustering.images.engine import ProgressCallback
+from clustering.reduce.pca import FeatureReducer, project_2d
+from clustering.settings import Settings
+
+__all__ = ["Clustering", "Reduction", "RunResult", "Settings", "Steps", "analyse",
+           "cluster_at", "compute_features", "reduce_features", "run_pipeline", "run_record",
+           "sweep_k"]
 
 
 @dataclass
-class Settings:
-    """Every choice that shapes a run (recorded in ``run.json``)."""
+class Reduction:
+    """L2 + PCA fitted on the features, the reduced features and their 2-D map."""
 
-    model: str = "vgg16"
-    layer: str = "pooled"
-    weights: str | None = None
-    precision: str = field(default_factory=default_precision)  # bfloat16 on bf16 CPUs
-    pca: int | float | None = 0.95
-    whiten: bool = False
-    normalize: bool = True
-    k: int | None = None  # None: choose automatically from the sweep
-    k_min: int = 2
-    k_max: int = 20
-    seed: int = 0
-    n_init: int = 4
-    recursive: bool = True
-    cache_dir: str | None = None
-    batch_size: int = 16
+    reducer: FeatureReducer
+    reduced: np.ndarray
+    coords: np.ndarray
 
 
 @dataclass
@@ -57,55 +54,20 @@ class Clustering:
     inertia: float
 
 
-@dataclass
-class RunResult:
-    """Everything a full run produced."""
-
-    settings: Settings
-    discovery: Discovery
-    features: FeatureSet
-    reducer: FeatureReducer
-    reduced: np.ndarray
-    coords: np.ndarray
-    sweep: KSweep | None
-    clustering: Clustering
-    k_reason: str
-
-    @property
-    def skipped(self) -> list[Skipped]:
-        return self.discovery.skipped + self.features.skipped
-
-    def labels(self, cluster_names: dict[int, str] | None = None) -> pd.DataFrame:
-        return labels_frame(self.features.names, self.clustering.labels,
-                            self.clustering.distances, self.coords, cluster_names)
-
-    def record(self) -> dict[str, Any]:
-        return run_record(self.settings, self.features, self.reducer, self.clustering.k,
-                          self.k_reason, self.sweep, skipped=self.skipped,
-                          input_root=self.discovery.root)
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write labels.csv, skipped.csv and run.json into ``out_dir``."""
-        out = Path(out_dir)
-        return {"labels": write_csv(self.labels(), out / "labels.csv"),
-                "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
-                "run": write_json(self.record(), out / "run.json")}
-
-
 def compute_features(discovery: Discovery, settings: Settings,
                      progress: ProgressCallback | None = None) -> FeatureSet:
     """Features of every image found (cached ones are read, not recomputed)."""
-    extractor = make_extractor(settings.model, settings.layer, settings.weights,
-                               settings.precision)
-    return extract_features(discovery.images, extractor, FeatureCache(settings.cache_dir),
-                            batch_size=settings.batch_size, progress=progress)
+    return extract_features(discovery.images, extractor_for(settings),
+                            FeatureCache(settings.cache_dir), batch_size=settings.batch_size,
+                            progress=progress)
 
 
-def reduce_features(features: np.ndarray, settings: Settings) -> tuple[FeatureReducer, np.ndarray]:
-    """L2 normalisation and PCA as the settings say."""
+def reduce_features(features: np.ndarray, settings: Settings) -> Reduction:
+    """L2 normalisation and PCA as the settings say, and the 2-D map of the result."""
     reducer = FeatureReducer(settings.pca, whiten=settings.whiten,
                              normalize=settings.normalize, random_state=settings.seed)
-    return reducer, reducer.fit(features).transform(features)
+    reduced = reducer.fit(features).transform(features)
+    return Reduction(reducer=reducer, reduced=reduced, coords=project_2d(reduced, settings.seed))
 
 
 def sweep_k(reduced: np.ndarray, settings: Settings) -> KSweep:
@@ -123,13 +85,75 @@ def cluster_at(reduced: np.ndarray, k: int, settings: Settings) -> Clustering:
                       inertia=model.inertia_)
 
 
+@dataclass(frozen=True)
+class Steps:
+    """The functions :func:`analyse` calls; the dashboard passes cached versions."""
+
+    reduce: Callable[[np.ndarray, Settings], Reduction] = reduce_features
+    sweep: Callable[[np.ndarray, Settings], KSweep] = sweep_k
+    cluster: Callable[[np.ndarray, int, Settings], Clustering] = cluster_at
+
+
+@dataclass
+class RunResult:
+    """Everything a full run produced."""
+
+    settings: Settings
+    discovery: Discovery
+    features: FeatureSet
+    reduction: Reduction
+    sweep: KSweep | None
+    clustering: Clustering
+    k_reason: str
+
+    @property
+    def reducer(self) -> FeatureReducer:
+        return self.reduction.reducer
+
+    @property
+    def reduced(self) -> np.ndarray:
+        return self.reduction.reduced
+
+    @property
+    def coords(self) -> np.ndarray:
+        return self.reduction.coords
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        return self.discovery.skipped + self.features.skipped
+
+    def labels(self, cluster_names: dict[int, str] | None = None) -> pd.DataFrame:
+        """labels.csv: one row per image (cluster, distance, map position[, name])."""
+        return labels_frame(self.features.names, self.clustering.labels,
+                            self.clustering.distances, self.coords, cluster_names)
+
+    def clusters_frame(self) -> pd.DataFrame:
+        """labels.csv's columns plus each image's ``silhouette`` (NaN outside the sample)."""
+        frame = self.labels()
+        frame["silhouette"] = np.round(self.clustering.silhouettes.astype(float), 6)
+        return frame
+
+    def record(self, input_label: str | None = None) -> dict[str, Any]:
+        """The ``run.json`` content for this run (``input_label``: how to name the input,
+        the folder found by default)."""
+        return run_record(self.settings, self.features, self.reducer, self.clustering.k,
+                          self.k_reason, self.sweep, skipped=self.skipped,
+                          input_root=input_label or self.discovery.root)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write labels.csv, skipped.csv and run.json into ``out_dir``."""
+        out = Path(out_dir)
+        return {"labels": write_csv(self.labels(), out / "labels.csv"),
+                "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
+                "run": write_json(self.record(), out / "run.json")}
+
+
 def run_pipeline(source: str | os.PathLike, settings: Settings,
                  progress: ProgressCallback | None = None) -> RunResult:
     """Find, extract, reduce, choose k (unless given) and cluster ``source``.
 
-    Raises :class:`~clustering.discover.InputError`, :class:`~clustering.kmeans.InvalidK`,
-    :class:`~clustering.kmeans.TooFewImages` or
-    :class:`~clustering.weights.WeightsUnavailable`.
+    Raises a :class:`~clustering.errors.ClusterLensError` (no images, bad k, missing
+    weights) with a message for the user.
     """
     found = discover(source, recursive=settings.recursive)
     if not found.images:
@@ -139,19 +163,30 @@ def run_pipeline(source: str | os.PathLike, settings: Settings,
     return analyse(compute_features(found, settings, progress), settings, found)
 
 
-def analyse(features: FeatureSet, settings: Settings, discovery: Discovery) -> RunResult:
-    """Reduce, choose k (unless the settings give it) and cluster computed features."""
+def analyse(features: FeatureSet, settings: Settings, discovery: Discovery,
+            steps: Steps = Steps(), always_sweep: bool = False) -> RunResult:
+    """Reduce, choose k (unless the settings give it) and cluster computed features.
+
+    The k sweep runs when k is automatic, or always with ``always_sweep`` (the
+    dashboard draws it whatever k is).
+    """
     check_k(settings.k or 2, len(features.names))
-    reducer, reduced = reduce_features(features.features, settings)
+    reduction = steps.reduce(features.features, settings)
     sweep = None
+    if settings.k is None or always_sweep:
+        sweep = steps.sweep(reduction.reduced, settings)
     if settings.k is None:
-        sweep = sweep_k(reduced, settings)
         k, reason = sweep.choice_.k, sweep.choice_.rule
+    elif sweep is not None and settings.k != sweep.choice_.k:
+        k = settings.k
+        reason = f"chosen by the user (the suggestion was k={sweep.choice_.k}: {sweep.choice_.rule})"
+    elif sweep is not None:
+        k, reason = settings.k, sweep.choice_.rule
     else:
         k, reason = settings.k, "given by the user"
-    return RunResult(settings=settings, discovery=discovery, features=features, reducer=reducer,
-                     reduced=reduced, coords=project_2d(reduced, settings.seed), sweep=sweep,
-                     clustering=cluster_at(reduced, k, settings), k_reason=reason)
+    return RunResult(settings=settings, discovery=discovery, features=features,
+                     reduction=reduction, sweep=sweep,
+                     clustering=steps.cluster(reduction.reduced, k, settings), k_reason=reason)
 
 
 def run_record(settings: Settings, features: FeatureSet, reducer: FeatureReducer, k: int,

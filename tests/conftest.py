@@ -28,7 +28,7 @@ def mean_extractor() -> MeanColourExtractor:
 @pytest.fixture(scope="session")
 def keras_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A KERAS_HOME whose models/ holds random-weight VGG16/VGG19 no-top files."""
-    from clustering.random_weights import write_random_weights
+    from clustering.testing import write_random_weights
 
     home = tmp_path_factory.mktemp("keras_home")
     for model in ("vgg16", "vgg19"):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clustering.charts import (elbow_figure, k_from_points, scatter_figure, selected_indices,
+from dashboard.charts import (elbow_figure, k_from_points, scatter_figure, selected_indices,
                                silhouette_k_figure, silhouette_samples_figure, variance_figure)
-from clustering.discover import discover
-from clustering.fingerprint import combine, content_fingerprint, file_stamps
-from clustering.galleries import (cluster_summary, default_names, page_count, page_items,
+from clustering.files.discover import discover
+from dashboard.fingerprint import combine, content_fingerprint, file_stamps
+from dashboard.galleries import (clusters_overview, default_names, page_count, page_items,
                                   typical_order)
 from tests.helpers import save_image
 
@@ -64,7 +64,7 @@ def test_galleries_order_by_typicality_and_page():
     assert list(order) == [2, 3, 0]
     assert page_count(0, 24) == 1 and page_count(25, 24) == 2
     assert list(page_items(order, 2, 2)) == [0] and list(page_items(order, 9, 2)) == [0]
-    summary = cluster_summary(labels, distances, np.array([0.5, 0.2, np.nan, 0.1, 0.4]),
+    summary = clusters_overview(labels, distances, np.array([0.5, 0.2, np.nan, 0.1, 0.4]),
                               list("abcde"), {0: "X", 1: "Y"})
     assert summary.to_dict("list") == {"cluster": [0, 1], "name": ["X", "Y"], "images": [3, 2],
                                        "mean silhouette": [0.3, 0.3],

@@ -7,7 +7,7 @@ from tests.test_app_helpers import (analysed_app, charts, fresh_streamlit,  # no
 
 
 def open_choose_k(at):
-    return at.switch_page("app_pages/choose_k.py").run()
+    return at.switch_page("pages/choose_k.py").run()
 
 
 def test_points_to_the_missing_step():
@@ -37,7 +37,7 @@ def test_the_slider_sets_k_and_the_clusters_follow():
     assert at.session_state["k"] == 4
     samples = charts(at)["Silhouette of each image, by cluster"]["data"]
     assert len(samples) <= 4 and sum(len(plotly_values(t["x"])) for t in samples) == 9
-    at.switch_page("app_pages/clusters.py").run()
+    at.switch_page("pages/clusters.py").run()
     assert at.metric[0].value == "4"
 
 

@@ -9,7 +9,7 @@ from tests.test_app_helpers import (analysed_app, charts, fresh_streamlit,  # no
 def open_clusters(at, k: int | None = None):
     if k is not None:
         at.session_state["k"] = k
-    return at.switch_page("app_pages/clusters.py").run()
+    return at.switch_page("pages/clusters.py").run()
 
 
 def test_points_to_the_missing_step():
@@ -49,8 +49,8 @@ def test_clusters_can_be_renamed_and_names_survive_page_changes():
     no_traceback(at)
     assert at.session_state["cluster_names"]["names"][1] == "Greens"
     assert list(at.dataframe[0].value["name"]) == ["cluster 0", "Greens", "cluster 2"]
-    at.switch_page("app_pages/data.py").run()
-    at.switch_page("app_pages/clusters.py").run()
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/clusters.py").run()
     assert list(at.dataframe[0].value["name"]) == ["cluster 0", "Greens", "cluster 2"]
     at.session_state["k"] = 2  # another clustering: fresh names
     at.run()

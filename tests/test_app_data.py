@@ -6,9 +6,9 @@ import io
 import zipfile
 from pathlib import Path
 
-from clustering.discover import discover
-from clustering.roots import ROOTS_ENV
-from clustering.uploads import MAX_TOTAL_ENV
+from clustering.files.discover import discover
+from dashboard.roots import ROOTS_ENV
+from dashboard.uploads import MAX_TOTAL_ENV
 from tests.helpers import save_image
 from tests.test_app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback, png,
@@ -128,7 +128,7 @@ def test_a_folder_outside_the_roots_is_refused(tmp_path, monkeypatch):
 def test_a_new_source_drops_results_made_from_the_old_one():
     at = analysed_app()
     assert "run" in at.session_state and "k" in at.session_state
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("pages/data.py").run()
     button(at, "Use the demo set").click().run()
     no_traceback(at)
     assert "run" not in at.session_state and "k" not in at.session_state

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
 
-from app_pages import _common as ui
-from clustering.duplicates import DuplicateFinder
-from clustering.quality import FLAGS
-from clustering.fingerprint import combine
-from clustering.review import remove_list
+from dashboard import state
+from clustering.review.duplicates import DuplicateFinder
+from clustering.review.quality import FLAGS
+from dashboard.fingerprint import combine
+from clustering.review.decisions import remove_list
 from tests.test_app_helpers import (coloured_uploads, extract, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, upload)
 
-PAGE = "app_pages/duplicates_quality.py"
+PAGE = "pages/duplicates_quality.py"
 
 
 def encoded(image: Image.Image) -> bytes:
@@ -92,7 +92,7 @@ def test_override_changes_the_remove_list_and_survives_page_changes():
     rows = {r[0]: r for r in remove_rows(at)}
     assert "small.png" not in rows
     assert rows["photo_1.png"][2] == "duplicate of small.png (your choice)"
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("pages/data.py").run()
     at = open_review(at)
     assert "photo_1.png" in {r[0] for r in remove_rows(at)}
 
@@ -100,12 +100,12 @@ def test_override_changes_the_remove_list_and_survives_page_changes():
 def test_sensitivity_changes_the_groups_from_cached_signatures():
     at = open_review(upload(new_app(), review_uploads(crop=True)))
     assert sorted(r[0] for r in remove_rows(at)) == ["mirrored.png", "small.png"]
-    with patch("app_pages._common.compute_signatures",
+    with patch("dashboard.compute.compute_signatures",
                side_effect=AssertionError("signatures are recomputed")):
         at.slider(key="_w_dup_sensitivity").set_value(1.0).run()
         no_traceback(at)
         assert at.session_state["dup_sensitivity"] == 1.0
-        assert "cropped.png" in set(at.session_state[ui.REVIEW]["duplicates"]["file"])
+        assert "cropped.png" in set(at.session_state[state.REVIEW]["duplicates"]["file"])
         assert any("≤ 16 bits" in c.value for c in at.caption)
         at.slider(key="_w_dup_sensitivity").set_value(0.0).run()
         assert "cropped.png" not in {r[0] for r in remove_rows(at)}
@@ -142,15 +142,15 @@ def test_features_outliers_summary_and_labels_columns():
     assert any("features of the current run" in c.value for c in at.caption)
     summary = next(d.value for d in at.dataframe if "removable_share" in d.value.columns)
     assert summary["size"].sum() == 9 and list(summary.columns[:2]) == ["cluster", "name"]
-    expected = DuplicateFinder().fit(at.session_state[ui.RUN].source.discovery.images,
-                                     features=at.session_state[ui.RUN].features)
+    expected = DuplicateFinder().fit(at.session_state[state.RUN].source.discovery.images,
+                                     features=at.session_state[state.RUN].features)
     assert sorted(remove_rows(at)) == sorted(remove_list(expected.to_frame()).values.tolist())
 
-    stored = at.session_state[ui.REVIEW]
+    stored = at.session_state[state.REVIEW]
     assert stored["duplicates"] is not None and stored["scores"] is not None
     frames = []
-    with patch("clustering.export.csv_bytes", side_effect=lambda f: frames.append(f) or b""):
-        at.switch_page("app_pages/clusters.py").run()
+    with patch("clustering.export.tables.csv_bytes", side_effect=lambda f: frames.append(f) or b""):
+        at.switch_page("pages/clusters.py").run()
     no_traceback(at)
     labels = frames[0]
     assert list(labels.columns[:2]) == ["file", "cluster"]

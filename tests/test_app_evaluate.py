@@ -6,13 +6,13 @@ import io
 
 import pytest
 
-from app_pages import _common as ui
-from clustering.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
+from dashboard import state
+from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
 from clustering.pipeline import Settings, cluster_at, reduce_features
 from tests.test_app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback)
 
-PAGE = "app_pages/evaluate.py"
+PAGE = "pages/evaluate.py"
 TRUTH = "file,label\n" + "".join(f"{c}_{i}.png,{c}\n" for c in ("red", "green", "blue")
                                  for i in range(3))
 LABELS = ("Homogeneity", "Completeness", "V-measure", "NMI", "ARI")
@@ -39,11 +39,11 @@ def test_scores_match_the_library_and_the_k_table_marks_the_best():
     at = with_truth(at, TRUTH)
     no_traceback(at)
     assert not at.error
-    run = at.session_state[ui.RUN]
+    run = at.session_state[state.RUN]
     names = run.features.names
     truth = read_truth(io.StringIO(TRUTH))
     # The clustering the page scored, recomputed with the library.
-    _, reduced = reduce_features(run.features.features, run.settings)
+    reduced = reduce_features(run.features.features, run.settings).reduced
     clustering = cluster_at(reduced, 3, Settings(seed=run.settings.seed))
     expected = evaluate(dict(zip(names, clustering.labels.tolist())), truth)
     assert shown_scores(at) == pytest.approx(

@@ -7,8 +7,8 @@ import zipfile
 
 import numpy as np
 
-from clustering.discover import ImageRef, discover
-from clustering.export_zip import clusters_zip, folder_name, folder_names
+from clustering.files.discover import ImageRef, discover
+from dashboard.export_zip import clusters_zip, folder_name, folder_names
 from tests.helpers import save_image
 
 

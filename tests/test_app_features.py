@@ -7,8 +7,8 @@ from unittest import mock
 
 import pytest
 
-import clustering.features
-from clustering.weights import SPECS, models_dir
+import clustering.features.extract
+from clustering.features.weights import SPECS, models_dir
 from tests.test_app_helpers import (button, coloured_uploads, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback, png,
                                     upload)
@@ -20,7 +20,7 @@ def metrics(at) -> dict[str, str]:
 
 def test_asks_for_images_first():
     at = new_app()
-    at.switch_page("app_pages/features.py").run()
+    at.switch_page("pages/features.py").run()
     no_traceback(at)
     assert "Choose some images on the Data page first." in messages(at, "info")
 
@@ -50,10 +50,10 @@ def test_vgg16_with_custom_weights_is_labelled_as_such(with_keras_home):
 def test_rerunning_and_revisiting_cost_nothing():
     at = extract(upload(new_app(), coloured_uploads(2)), "handcrafted")
     first = at.session_state["run"].features
-    with mock.patch.object(clustering.features.FeatureExtraction, "run") as run:
+    with mock.patch.object(clustering.features.extract.FeatureExtraction, "run") as run:
         button(at, "Run").click().run()  # same files, same extractor: st.cache_data hit
-        at.switch_page("app_pages/data.py").run()
-        at.switch_page("app_pages/features.py").run()
+        at.switch_page("pages/data.py").run()
+        at.switch_page("pages/features.py").run()
     no_traceback(at)
     run.assert_not_called()
     assert at.session_state["run"].features.hashes == first.hashes
@@ -99,19 +99,19 @@ def test_when_no_image_decodes_the_page_says_what_to_do():
     at = extract(upload(new_app(), [("cut.png", truncated, "image/png")]), "handcrafted")
     no_traceback(at)
     assert any("None of the 1 images could be decoded" in e for e in messages(at, "error"))
-    at.switch_page("app_pages/choose_k.py").run()
+    at.switch_page("pages/choose_k.py").run()
     no_traceback(at)
     assert any("at least 3 are needed" in e for e in messages(at, "error"))
 
 
 def test_settings_survive_a_trip_to_another_page():
     at = upload(new_app(), coloured_uploads(1))
-    at.switch_page("app_pages/features.py").run()
+    at.switch_page("pages/features.py").run()
     at.radio(key="_w_pca_mode").set_value("components").run()
     at.number_input(key="_w_pca_components").set_value(7).run()
     at.checkbox(key="_w_whiten").check().run()
-    at.switch_page("app_pages/data.py").run()
-    at.switch_page("app_pages/features.py").run()
+    at.switch_page("pages/data.py").run()
+    at.switch_page("pages/features.py").run()
     assert at.radio(key="_w_pca_mode").value == "components"
     assert at.number_input(key="_w_pca_components").value == 7
     assert at.checkbox(key="_w_whiten").value is True

@@ -57,13 +57,13 @@ def coloured_uploads(per_colour: int = 3, counts: dict[str, int] | None = None) 
 
 def upload(at: AppTest, files: list[Upload], key: str = "upload_files") -> AppTest:
     """Put ``files`` in an uploader of the Data page and rerun."""
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("pages/data.py").run()
     return at.file_uploader(key=key).set_value(files).run()
 
 
 def extract(at: AppTest, model: str = "handcrafted") -> AppTest:
     """Open the Features page, pick ``model`` and press Run."""
-    at.switch_page("app_pages/features.py").run()
+    at.switch_page("pages/features.py").run()
     at.selectbox(key="_w_model").set_value(model).run()
     return button(at, "Run").click().run()
 

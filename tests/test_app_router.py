@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import ast
 from unittest import mock
 
-import clustering.discover
-import clustering.export
-from app_pages import _common as ui
+import clustering.files.discover
+import clustering.export.tables
+from dashboard import router, sources
 from tests.test_app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, upload)
 
 
-def test_there_is_no_legacy_pages_folder():
-    # A `pages/` folder next to app.py switches Streamlit to its legacy multipage mode:
-    # every file there becomes a page and deep links bypass the router.
-    assert not (APP.parent / "pages").exists()
+def test_every_page_in_pages_starts_with_the_router_guard():
+    # Streamlit runs a page of `pages/` alone (legacy multipage mode) until the router
+    # has run once in the process; the guard then runs the router in its place.
+    files = sorted((APP.parent / "pages").glob("*.py"))
+    assert {f"pages/{f.name}" for f in files} == {path for path, _, _ in router.PAGES}
+    for file in files:
+        body = [node for node in ast.parse(file.read_text()).body[1:]  # after the docstring
+                if not isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert ast.unparse(body[0]) == "router.ensure_routed(__file__)", file.name
+
+
+def test_a_page_run_alone_is_drawn_inside_the_router():
+    # AppTest starts every run in Streamlit's legacy mode (the first-request case):
+    # the page must still get the router's sidebar and keep the widget values sent.
+    at = new_app()
+    at.switch_page(router.FEATURES_PAGE).run()
+    no_traceback(at)
+    assert "**Images:** none chosen yet" in [c.value for c in at.sidebar.caption]
+    at = upload(at, coloured_uploads(1))  # a widget value survives the detour
+    assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]
 
 
 def test_every_page_file_exists_and_is_reachable():
     at = new_app()
-    for page in (ui.DATA_PAGE, ui.FEATURES_PAGE, ui.CHOOSE_K_PAGE, ui.CLUSTERS_PAGE):
+    for page, _, _ in router.PAGES:
         assert (APP.parent / page).is_file()
         at.switch_page(page).run()
         no_traceback(at)
@@ -34,7 +51,7 @@ def test_sidebar_shows_where_the_user_is():
 
 def test_an_unexpected_library_failure_is_a_message_not_a_traceback():
     at = new_app()
-    with mock.patch.object(clustering.discover, "discover", side_effect=RuntimeError("boom")):
+    with mock.patch.object(clustering.files.discover, "discover", side_effect=RuntimeError("boom")):
         button(at, "Use the demo set").click().run()
     no_traceback(at)
     [error] = messages(at, "error")
@@ -44,7 +61,7 @@ def test_an_unexpected_library_failure_is_a_message_not_a_traceback():
 
 def test_a_failure_outside_any_guard_is_caught_by_the_router():
     at = upload(new_app(), coloured_uploads(1))
-    with mock.patch.object(clustering.export, "skipped_frame", side_effect=ValueError("bad")):
+    with mock.patch.object(clustering.export.tables, "skipped_frame", side_effect=ValueError("bad")):
         at.file_uploader(key="upload_files").set_value(
             coloured_uploads(1) + [("x.jpg", b"junk", "image/jpeg")]).run()
     no_traceback(at)
@@ -55,7 +72,7 @@ def test_make_run_opens_the_demo_set_once(monkeypatch):
     monkeypatch.setenv("CLUSTERLENS_OPEN_DEMO", "1")
     at = new_app()
     no_traceback(at)
-    demo = len(clustering.discover.discover(ui.DEMO_DIR).images)
+    demo = len(clustering.files.discover.discover(sources.DEMO_DIR).images)
     assert f"**Images:** {demo} from the bundled demo set" in [c.value for c in at.sidebar.caption]
     at = upload(at, coloured_uploads(1))  # a later choice is not overridden by the demo
     assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from clustering.uploads import (ARCHIVES, MAX_TOTAL_ENV, Upload, UploadTooLarge, human_size,
+from dashboard.uploads import (ARCHIVES, MAX_TOTAL_ENV, Upload, UploadTooLarge, human_size,
                                 max_total_bytes, safe_relative_name, save_uploads)
 from tests.test_app_helpers import png
 

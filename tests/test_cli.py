@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from clustering.cli import main
-from clustering.export import csv_bytes, neutralise
+from clustering.export.tables import csv_bytes, neutralise
 from tests.helpers import save_image
 
 pytestmark = pytest.mark.slow  # builds a (random-weight) VGG16 once per process

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import clustering.features as features
-from clustering.discover import discover
-from clustering.features import DECODE_NICENESS, FeatureExtraction, _lower_thread_priority
+import clustering.images.engine as engine
+from clustering.features.extract import FeatureExtraction
+from clustering.files.discover import discover
+from clustering.images.engine import DECODE_NICENESS, _lower_thread_priority
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="per-thread niceness is Linux-only")
@@ -42,13 +43,13 @@ def test_extraction_decodes_in_nicer_threads(image_folder: Path, mean_extractor,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     main = _nice_of_this_thread()
     seen: list[int] = []
-    decode = features._decode
+    decode = engine._read_one
 
     def spy(*args, **kwargs):
         seen.append(_nice_of_this_thread())
         return decode(*args, **kwargs)
 
-    monkeypatch.setattr(features, "_decode", spy)
+    monkeypatch.setattr(engine, "_read_one", spy)
     result = FeatureExtraction(mean_extractor).run(discover(image_folder).images)
     assert len(result.names) == 12
     assert seen and all(nice == min(19, main + DECODE_NICENESS) for nice in seen)

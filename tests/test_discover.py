@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clustering.discover import InputError, discover
+from clustering.files.discover import InputError, discover
 
 from tests.helpers import save_image
 

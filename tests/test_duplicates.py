@@ -12,12 +12,12 @@ from PIL import Image
 
 from bench.duplicates import EDITS, build_set, Photo
 from clustering.cache import FeatureCache
-from clustering.discover import discover
-from clustering.duplicates import (DuplicateFinder, Signatures, compute_signatures,
+from clustering.files.discover import discover
+from clustering.review.duplicates import (DuplicateFinder, Signatures, compute_signatures,
                                    find_duplicates, hash_distance, hash_pairs,
                                    parse_sensitivity, thresholds)
-from clustering.features import extract_features
-from clustering.handcrafted import HandcraftedExtractor
+from clustering.features.extract import extract_features
+from clustering.features.handcrafted import HandcraftedExtractor
 
 PHOTOS = ("coffee", "chelsea", "rocket")
 
@@ -177,7 +177,7 @@ def test_one_sensitivity_sets_all_thresholds():
 
 
 def test_feature_pairs_approximate_search_still_finds_near_copies(monkeypatch):
-    import clustering.duplicates as duplicates
+    import clustering.review.duplicates as duplicates
 
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(1200, 32)).astype(np.float32)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clustering.evaluate import (TruthFileError, best_k, evaluate, labelings, read_labels,
+from clustering.review.evaluate import (TruthFileError, best_k, evaluate, labelings, read_labels,
                                  read_truth, score_labelings)
 
 # Two classes of three; three clusters of two, the middle one mixed.

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from clustering.cache import FeatureCache
-from clustering.discover import discover
-from clustering.features import FeatureExtraction, extract_features
+from clustering.files.discover import discover
+from clustering.features.extract import FeatureExtraction, extract_features
 from tests.helpers import MeanColourExtractor, save_image
 
 
@@ -98,8 +98,8 @@ import sys, time
 sys.path.insert(0, {root!r})
 from tests.helpers import MeanColourExtractor
 from clustering.cache import FeatureCache
-from clustering.discover import discover
-from clustering.features import extract_features
+from clustering.files.discover import discover
+from clustering.features.extract import extract_features
 
 class Slow(MeanColourExtractor):
     def extract(self, batch):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from clustering.extractor import make_extractor
-from clustering.handcrafted import VERSION, HandcraftedExtractor
+from clustering.features import make_extractor
+from clustering.features.handcrafted import VERSION, HandcraftedExtractor
 
 SIZE = HandcraftedExtractor.input_size
 

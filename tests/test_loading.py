@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from clustering import loading
-from clustering.loading import ImageLoadError, load_for_model, open_image
+from clustering.images import loading
+from clustering.images.loading import ImageLoadError, load_for_model, open_image
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

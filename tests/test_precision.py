@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import clustering.vgg as vgg
+import clustering.features.vgg as vgg
+import clustering.settings as settings_module
 from clustering.cli import main
-from clustering.pipeline import Settings
+from clustering.settings import Settings
 
 
 def _centred(x: np.ndarray) -> np.ndarray:
@@ -43,10 +44,10 @@ def test_bfloat16_features_are_close_to_float32(with_keras_home, model: str) -> 
 
 
 def test_default_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vgg, "native_bfloat16", lambda: True)
-    assert vgg.default_precision() == "bfloat16" and Settings().precision == "bfloat16"
-    monkeypatch.setattr(vgg, "native_bfloat16", lambda: False)
-    assert vgg.default_precision() == "float32" and Settings().precision == "float32"
+    monkeypatch.setattr(settings_module, "native_bfloat16", lambda: True)
+    assert settings_module.default_precision() == "bfloat16" and Settings().precision == "bfloat16"
+    monkeypatch.setattr(settings_module, "native_bfloat16", lambda: False)
+    assert settings_module.default_precision() == "float32" and Settings().precision == "float32"
     assert Settings(precision="float32").precision == "float32"
 
 
@@ -57,21 +58,21 @@ def test_native_bfloat16_reads_the_cpu_flags(tmp_path: Path, monkeypatch: pytest
                                              flags: str, expected: bool) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: test\nflags\t\t: {flags}\n")
-    monkeypatch.setattr(vgg, "CPUINFO", str(cpuinfo))
-    vgg.native_bfloat16.cache_clear()
+    monkeypatch.setattr(settings_module, "CPUINFO", str(cpuinfo))
+    settings_module.native_bfloat16.cache_clear()
     try:
-        assert vgg.native_bfloat16() is expected
+        assert settings_module.native_bfloat16() is expected
     finally:
-        vgg.native_bfloat16.cache_clear()
+        settings_module.native_bfloat16.cache_clear()
 
 
 def test_no_cpuinfo_means_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vgg, "CPUINFO", str(tmp_path / "missing"))
-    vgg.native_bfloat16.cache_clear()
+    monkeypatch.setattr(settings_module, "CPUINFO", str(tmp_path / "missing"))
+    settings_module.native_bfloat16.cache_clear()
     try:
-        assert vgg.default_precision() == "float32"
+        assert settings_module.default_precision() == "float32"
     finally:
-        vgg.native_bfloat16.cache_clear()
+        settings_module.native_bfloat16.cache_clear()
 
 
 @pytest.mark.slow

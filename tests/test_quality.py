@@ -11,8 +11,8 @@ import pytest
 import skimage.data
 from PIL import Image, ImageEnhance, ImageFilter
 
-from clustering.discover import discover
-from clustering.quality import FLAGS, QualityScorer, flag_counts, outlier_z, score_images
+from clustering.files.discover import discover
+from clustering.review.quality import FLAGS, QualityScorer, flag_counts, outlier_z, score_images
 
 Make = Callable[[Image.Image], Image.Image]
 IMAGE_FLAGS: dict[str, Make] = {
@@ -116,7 +116,7 @@ def test_outlier_and_between_clusters_flags_come_from_the_clustering():
 
 
 def test_cluster_summary_counts_duplicates_flags_and_mean_silhouette():
-    from clustering.summary import cluster_summary
+    from clustering.review.summary import review_summary
 
     labels = pd.DataFrame({"file": ["a", "b", "c", "d", "e"], "cluster": [1, 1, 1, 0, 0],
                            "silhouette": [0.5, np.nan, 0.1, -0.2, np.nan]})
@@ -124,7 +124,7 @@ def test_cluster_summary_counts_duplicates_flags_and_mean_silhouette():
                                "keep": [True, False, True]})
     quality = pd.DataFrame({"file": ["a", "b", "c", "d", "e"],
                             "flags": ["", "blurry", "too_dark, tiny", "", ""]})
-    summary = cluster_summary(labels, duplicates, quality).set_index("cluster")
+    summary = review_summary(labels, duplicates, quality).set_index("cluster")
     assert summary["size"].to_dict() == {0: 2, 1: 3}
     assert summary.loc[1, "duplicate_share"] == pytest.approx(2 / 3)
     assert summary.loc[1, "removable_share"] == pytest.approx(1 / 3)
@@ -132,5 +132,5 @@ def test_cluster_summary_counts_duplicates_flags_and_mean_silhouette():
     assert summary.loc[1, "flagged_share"] == pytest.approx(2 / 3)
     assert summary.loc[1, "mean_silhouette"] == pytest.approx(0.3)  # NaN ignored
     assert summary.loc[0, "mean_silhouette"] == pytest.approx(-0.2)
-    bare = cluster_summary(labels[["file", "cluster"]])
+    bare = review_summary(labels[["file", "cluster"]])
     assert bare[["duplicate_share", "flagged_share", "mean_silhouette"]].isna().all().all()

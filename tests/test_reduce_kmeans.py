@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from clustering.kmeans import (ImageClusterer, InvalidK, KSweep, TooFewImages, check_k,
-                               sample_silhouettes, suggest_k)
-from clustering.reduce import FeatureReducer, parse_pca, project_2d, variance_curve
+from clustering.clusters.kmeans import ImageClusterer, KSweep, check_k, suggest_k
+from clustering.clusters.silhouette import sample_silhouettes
+from clustering.errors import InvalidK, TooFewImages
+from clustering.reduce.pca import FeatureReducer, parse_pca, project_2d, variance_curve
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import normalize
 
-from clustering.reduce import FeatureReducer
+from clustering.reduce.pca import FeatureReducer
 
 
 def features(n: int, d: int, latent: int = 40, seed: int = 0) -> np.ndarray:
@@ -30,7 +30,7 @@ def assert_same_projection(ours: np.ndarray, full: np.ndarray) -> None:
 @pytest.fixture
 def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Take the randomized path on small matrices (fast tests)."""
-    import clustering.reduce as reduce
+    import clustering.reduce.pca as reduce
 
     monkeypatch.setattr(reduce, "RANDOMIZED_ABOVE", 100)
     monkeypatch.setattr(reduce, "RANDOMIZED_START", 32)
@@ -58,7 +58,7 @@ def test_component_count_matches_the_full_svd() -> None:
 
 
 def test_randomized_path_doubles_its_rank_when_short(small_thresholds, monkeypatch) -> None:
-    import clustering.reduce as reduce
+    import clustering.reduce.pca as reduce
 
     monkeypatch.setattr(reduce, "RANDOMIZED_START", 4)  # far fewer than needed
     X = features(500, 400)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clustering.export import csv_bytes
-from clustering.quality import FLAGS
-from clustering.review import annotate_labels, decided, remove_list
+from clustering.export.tables import csv_bytes
+from clustering.review.quality import FLAGS
+from clustering.review.decisions import annotate_labels, decided, remove_list
 
 DUPES = pd.DataFrame({"file": ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"],
                       "group": [1, 1, 1, 2, 2], "keep": [True, False, False, True, False]})

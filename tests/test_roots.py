@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clustering.roots import (CONFIG_NAME, ROOTS_ENV, PathRefused, RootsConfigError,
+from dashboard.roots import (CONFIG_NAME, ROOTS_ENV, PathRefused, RootsConfigError,
                               configured_roots, resolve_inside)
 
 

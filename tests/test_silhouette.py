@@ -1,4 +1,4 @@
-"""The fast silhouettes in clustering.kmeans agree with scikit-learn's definition."""
+"""The fast silhouettes in clustering.clusters.kmeans agree with scikit-learn's definition."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_samples, silhouette_score
 
-from clustering.kmeans import KSweep, sample_silhouettes, silhouette_values
+from clustering.clusters.kmeans import KSweep
+from clustering.clusters.silhouette import sample_silhouettes, silhouette_values
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_sweep_mean_silhouette_is_the_sampled_mean(grouped) -> None:
 def test_k_means_thread_limits(grouped, monkeypatch: pytest.MonkeyPatch) -> None:
     from threadpoolctl import threadpool_info
 
-    import clustering.kmeans as kmeans
+    import clustering.clusters.kmeans as kmeans
 
     seen: list[tuple[str, int]] = []
     make = kmeans._kmeans

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import clustering.features as features
+import clustering.images.engine as engine
 from clustering.cache import FeatureCache, StatIndex
-from clustering.discover import discover
-from clustering.features import extract_features
+from clustering.files.discover import discover
+from clustering.features.extract import extract_features
 from tests.helpers import MeanColourExtractor, save_image
 
 HOUR_NS = 3600 * 10**9
@@ -28,13 +28,13 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the image files actually read, run after run."""
     seen: list[str] = []
-    real = features.read_image_file
+    real = engine.read_image_file
 
     def spy(ref):
         seen.append(ref.name)
         return real(ref)
 
-    monkeypatch.setattr(features, "read_image_file", spy)
+    monkeypatch.setattr(engine, "read_image_file", spy)
     return seen
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clustering import weights
-from clustering.extractor import make_extractor
-from clustering.quiet_import import import_keras
-from clustering.weights import SPECS, WeightsUnavailable, resolve_weights
+from clustering.features import weights
+from clustering.features import make_extractor
+from clustering.features.keras_import import import_keras
+from clustering.features.weights import SPECS, WeightsUnavailable, resolve_weights
 
 
 def test_cache_file_is_found_by_its_standard_name(with_keras_home: Path) -> None:
@@ -88,14 +88,14 @@ def test_pooled_features_load_through_keras(with_keras_home: Path, model: str) -
     assert "custom weights" in extractor.label and "ImageNet weights" not in extractor.label
     assert extractor.describe()["weights"]["source"] == "cache"
     # Same network object is reused: the second build is the cached function.
-    from clustering import vgg
+    from clustering.features import vgg
     assert vgg._build(model, "pooled", extractor.weights.path, "float32") is \
         vgg._build(model, "pooled", extractor.weights.path, "float32")
 
 
 @pytest.mark.slow
 def test_fc_layer_loads_full_weights_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from clustering.random_weights import write_random_weights
+    from clustering.testing import write_random_weights
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     write_random_weights("vgg16", include_top=True, models_folder=tmp_path / "models")

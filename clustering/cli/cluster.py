@@ -9,13 +9,15 @@ import numpy as np
 
 from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
                                    features_for, find_images, positive_int, settings_from_args)
-from clustering.discover import Discovery, Skipped
-from clustering.export import json_bytes, skipped_frame, write_csv
-from clustering.features import FeatureSet
-from clustering.kmeans import check_k
-from clustering.loading import ImageLoadError, open_image
+from clustering.files.discover import Discovery, Skipped
+from clustering.export.tables import json_bytes, skipped_frame, write_csv
+from clustering.features.extract import FeatureSet
+from clustering.clusters.kmeans import check_k
+from clustering.errors import ImageLoadError
+from clustering.images.loading import open_image
 from clustering.pipeline import analyse
-from clustering.reduce import parse_pca
+from clustering.reduce.pca import parse_pca
+from clustering.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -134,16 +136,19 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=k_value, default=None, metavar="N|auto",
                         help="number of clusters, or 'auto' to choose it from the elbow and "
                              "silhouette of a sweep over --k-range (default: auto)")
-    parser.add_argument("--k-range", type=k_range, default=(2, 20), metavar="MIN:MAX",
+    parser.add_argument("--k-range", type=k_range, default=(Settings.k_min, Settings.k_max),
+                        metavar="MIN:MAX",
                         help="k values to sweep when --k is auto; capped at the number of "
-                             "images - 1 (default: 2:20)")
-    parser.add_argument("--pca", type=arg_type(parse_pca), default=0.95, metavar="N|F|none",
+                             f"images - 1 (default: {Settings.k_min}:{Settings.k_max})")
+    parser.add_argument("--pca", type=arg_type(parse_pca), default=Settings.pca,
+                        metavar="N|F|none",
                         help="PCA before clustering: N components, a fraction F of variance "
-                             "to keep (e.g. 0.95), or 'none' (default: 0.95)")
+                             "to keep (e.g. 0.95), or 'none' (default: %(default)s)")
     parser.add_argument("--whiten", action="store_true", help="whiten the PCA components")
     parser.add_argument("--no-l2", dest="normalize", action="store_false",
                         help="do not L2-normalise features before PCA")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=int, default=Settings.seed,
+                        help="random seed (default: %(default)s)")
     parser.set_defaults(func=cluster)
 
 

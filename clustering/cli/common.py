@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from clustering.discover import Discovery, InputError, discover
-from clustering.extractor import LAYERS, MODELS, PRECISIONS
-from clustering.features import FeatureSet, Progress
-from clustering.kmeans import InvalidK, TooFewImages
-from clustering.pipeline import Settings, compute_features
-from clustering.vgg import default_precision
-from clustering.weights import WeightsUnavailable
+from clustering.errors import ClusterLensError, InputError, InvalidK, WeightsUnavailable
+from clustering.features import FeatureSet
+from clustering.files.discover import Discovery, discover
+from clustering.images.engine import Progress
+from clustering.pipeline import compute_features
+from clustering.settings import LAYERS, MODELS, PRECISIONS, Settings
 
 # Exit codes (documented in --help).
 T = TypeVar("T")
@@ -37,7 +37,7 @@ EXIT_CODES_HELP = """exit codes:
   130 interrupted (finished features stay cached)"""
 
 
-class CommandError(Exception):
+class CommandError(ClusterLensError):
     """A failure to report in one line, with its exit code."""
 
     def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
@@ -49,18 +49,18 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
     """INPUT plus the options that say how images are found and turned into features."""
     parser.add_argument("input", metavar="INPUT",
                         help=input_help or "a folder of images, a .zip of images, or one image")
-    parser.add_argument("--model", choices=MODELS, default="vgg16",
+    parser.add_argument("--model", choices=MODELS, default=Settings.model,
                         help="feature extractor: VGG16 or VGG19 with ImageNet weights, or "
                              "'handcrafted', the offline colour+texture extractor that needs "
                              "no weights (default: %(default)s)")
-    parser.add_argument("--layer", choices=LAYERS, default="pooled",
+    parser.add_argument("--layer", choices=LAYERS, default=Settings.layer,
                         help="VGG layer: 'pooled' = global-average-pooled block5 (512 values, "
                              "small weights file); 'fc1'/'fc2' = 4096 values from the "
                              "fully-connected layers (big weights file) (default: %(default)s)")
     parser.add_argument("--weights", metavar="FILE",
                         help="a Keras .h5 weights file to use instead of looking in Keras' cache "
                              "($KERAS_HOME/models, default ~/.keras/models) or downloading")
-    parser.add_argument("--precision", choices=PRECISIONS, default=default_precision(),
+    parser.add_argument("--precision", choices=PRECISIONS, default=Settings().precision,
                         help="arithmetic for the VGG network: bfloat16 is about twice as fast "
                              "on CPUs that have it (AVX-512 BF16 or AMX) and its features stay "
                              "within ~0.1%% of float32's; the default is bfloat16 on such "
@@ -70,7 +70,7 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
                              "(default: the user's cache folder, or $CLUSTERLENS_CACHE)")
     parser.add_argument("--no-recursive", dest="recursive", action="store_false",
                         help="only look at images directly in INPUT, not in sub-folders")
-    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
+    parser.add_argument("--batch-size", type=positive_int, default=Settings.batch_size, metavar="N",
                         help="images per network call (default: %(default)s)")
 
 
@@ -144,25 +144,27 @@ def progress_bar(total: int, what: str) -> Iterator[Callable[[Progress], None]]:
         yield update
 
 
+# Expected failures and their exit codes, most specific first: the one place the
+# command line maps the library's errors.
+EXIT_FOR: tuple[tuple[type[ClusterLensError], int, str], ...] = (
+    (InvalidK, EXIT_K, "; choose a smaller --k"),
+    (WeightsUnavailable, EXIT_WEIGHTS, ""),
+    (ClusterLensError, EXIT_INPUT, ""),  # unusable input, images or tables
+)
+
+
 def run_guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command, turning every known failure into one line on stderr and an exit code."""
     try:
         return func(args)
     except CommandError as exc:
         return _fail(str(exc), exc.code)
-    except InputError as exc:
-        return _fail(str(exc), EXIT_INPUT)
-    except WeightsUnavailable as exc:
-        return _fail(str(exc), EXIT_WEIGHTS)
-    except InvalidK as exc:
-        return _fail(f"{exc}; choose a smaller --k", EXIT_K)
-    except TooFewImages as exc:
-        return _fail(str(exc), EXIT_INPUT)
+    except ClusterLensError as exc:
+        code, hint = next((code, hint) for kind, code, hint in EXIT_FOR if isinstance(exc, kind))
+        return _fail(f"{exc}{hint}", code)
     except KeyboardInterrupt:
         return _fail("interrupted; features finished so far are cached", EXIT_INTERRUPTED)
     except Exception as exc:  # last line of defence: never a traceback
-        import os
-
         if os.environ.get("CLUSTERLENS_DEBUG"):
             raise
         return _fail(f"unexpected failure: {type(exc).__name__}: {exc}", EXIT_FAILURE)

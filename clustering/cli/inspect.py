@@ -10,14 +10,14 @@ from clustering.cache import FeatureCache
 from clustering.cli.cluster import k_value
 from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
                                    features_for, find_images, progress_bar, settings_from_args)
-from clustering.discover import Discovery, Skipped
-from clustering.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
-from clustering.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
-from clustering.export import neutralise, write_csv
-from clustering.kmeans import check_k
+from clustering.files.discover import Discovery, Skipped
+from clustering.review.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
+from clustering.review.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
+from clustering.export.tables import neutralise, write_csv
+from clustering.clusters.kmeans import check_k
 from clustering.pipeline import analyse
-from clustering.quality import FLAGS, QualityScorer, flag_counts
-from clustering.summary import clusters_frame
+from clustering.review.quality import FLAGS, QualityScorer, flag_counts
+from clustering.settings import Settings
 
 SHOWN = 5  # names listed when files are only in one of two tables
 
@@ -48,9 +48,9 @@ def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
                     "more than a few percent are often missed.")
     add_input_options(parser)
     parser.add_argument("--out", required=True, metavar="CSV", help="where to write the groups")
-    parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity), default=0.5, metavar="S",
+    parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity), default=Settings.duplicate_sensitivity, metavar="S",
                         help="0 (strict) .. 1 (loose), or strict / normal / loose "
-                             "(default: 0.5 = normal)")
+                             "(default: %(default)s = normal)")
     parser.add_argument("--hash-only", action="store_true",
                         help="compare perceptual hashes only: no features, no model needed")
     parser.set_defaults(func=duplicates)
@@ -113,7 +113,7 @@ def _clusters(args: argparse.Namespace, found: Discovery) -> tuple[pd.DataFrame 
     if len(features.names) < 3:
         return None, "no outlier flags: fewer than 3 loadable images to cluster"
     result = analyse(features, settings, found)
-    return clusters_frame(result), f"outliers among k={result.clustering.k} clusters"
+    return result.clusters_frame(), f"outliers among k={result.clustering.k} clusters"
 
 
 def quality(args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ def allowed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, allowed_folder: Path) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; yields its URL and stops it afterwards."""
-    from clustering.random_weights import write_random_weights
+    from clustering.testing import write_random_weights
 
     home = tmp_path_factory.mktemp("server")
     write_random_weights("vgg16", False, home / "keras" / "models")

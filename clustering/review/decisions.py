@@ -1,0 +1,65 @@
+"""Duplicate and quality review results turned into tables: the remove list, and
+labels.csv with duplicate groups and quality flags. No UI code here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from clustering.review.quality import FLAGS
+
+REMOVE_COLUMNS = ["file", "group", "reason"]
+
+
+def decided(duplicates: pd.DataFrame, overrides: Mapping[str, bool] | None = None
+            ) -> pd.DataFrame:
+    """``duplicates`` (``file, group, keep``) with ``keep`` replaced by the user's choice
+    where ``overrides`` (file -> keep) has one, and ``suggested`` holding the original."""
+    frame = duplicates.copy()
+    if "suggested" not in frame:  # already decided frames keep their suggestion
+        frame["suggested"] = frame["keep"].astype(bool)
+    choice = frame["file"].map(dict(overrides or {}))
+    frame["keep"] = choice.where(choice.notna(), frame["suggested"]).astype(bool)
+    return frame
+
+
+def remove_list(duplicates: pd.DataFrame, overrides: Mapping[str, bool] | None = None
+                ) -> pd.DataFrame:
+    """``file, group, reason`` for every file of a duplicate group not kept.
+
+    ``reason`` names the first kept file of the group ("duplicate of a.jpg"), or says
+    that the whole group is removed; "(your choice)" marks a decision that differs from
+    the suggestion.
+    """
+    frame = decided(duplicates, overrides)
+    rows = []
+    for group, members in frame.groupby("group", sort=True):
+        kept = members.loc[members["keep"], "file"].tolist()
+        for row in members[~members["keep"]].itertuples(index=False):
+            reason = f"duplicate of {kept[0]}" if kept else "whole group removed"
+            if row.suggested:
+                reason += " (your choice)"
+            rows.append((row.file, int(group), reason))
+    return pd.DataFrame(rows, columns=REMOVE_COLUMNS).astype({"group": np.int64})
+
+
+def annotate_labels(labels: pd.DataFrame, duplicates: pd.DataFrame | None = None,
+                    quality: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``labels`` (with a ``file`` column) plus ``duplicate_group`` (empty when in none)
+    and one bool column per quality flag, when those frames are given.
+
+    ``duplicates``: ``file, group[, keep]``; ``quality``: a report with one bool
+    column per flag (files missing from it get False). Existing columns stay first.
+    """
+    frame = labels.copy()
+    if duplicates is not None:
+        groups = duplicates.set_index("file")["group"]
+        frame["duplicate_group"] = frame["file"].map(groups).astype("Int64")
+    if quality is not None:
+        report = quality.set_index("file")
+        for flag in FLAGS:
+            if flag in report:
+                frame[flag] = frame["file"].map(report[flag]).fillna(False).astype(bool)
+    return frame

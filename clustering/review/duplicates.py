@@ -1,0 +1,358 @@
+"""Exact and near-duplicate images, grouped, with a suggested file to keep in each group.
+
+Two images are *linked* when
+
+* their files are byte-identical (same content hash), or
+* their 64-bit perceptual hashes (pHash) differ in at most ``hash_bits`` bits, one
+  image taken as it is and also mirrored left-right, so mirrored copies match too
+  (this catches re-compressed, resized, brightened/darkened, mirrored and
+  re-encoded copies), or
+* features exist for both (VGG or the offline extractor), their cosine similarity is
+  at least ``min_cosine`` *and* their pHashes differ in at most ``gate_bits`` bits:
+  cropping moves a pHash a lot but features little, while the looser hash gate
+  keeps distinct photos of one subject apart.
+
+Linked images form groups transitively (connected components of the link graph,
+i.e. union-find). Candidates come from k-nearest-neighbour searches with faiss
+(a binary index for the hashes, an inner-product index for the features), so memory
+grows with the number of images, never with its square. One ``sensitivity`` between
+0 (strict) and 1 (loose) sets all thresholds; 0.5 is the default, tuned on
+``bench/duplicates.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageOps
+from sklearn.base import BaseEstimator
+
+from clustering.cache import FeatureCache
+from clustering.files.discover import ImageRef, Skipped
+from clustering.features.extract import FeatureSet
+from clustering.images.engine import ProgressCallback, map_images
+from clustering.images.loading import full_size, open_image
+from clustering.settings import Settings
+
+SIGNATURE_VERSION = 1
+HASH_DRAFT = 64  # decode JPEGs at no less than this short side: pHash needs 32 x 32
+NEIGHBOURS = 16  # candidates per image and per search
+QUERY_CHUNK = 4096  # images searched at once (bounds the memory of each search)
+EXACT_UP_TO = 20_000  # exact feature search up to this many images, approximate beyond
+IVF_PROBES = 16  # cells an approximate feature search visits
+SENSITIVITY_WORDS = {"strict": 0.2, "normal": 0.5, "loose": 0.8}
+
+# (at sensitivity 0, at sensitivity 1), interpolated linearly in between.
+HASH_BITS = (4, 16)
+GATE_BITS = (16, 32)
+# Cosine similarity a crop keeps with its original, per extractor family. The offline
+# extractor's values are tuned on the benchmark; VGG's are not (no ImageNet weights
+# here) and follow the usual range for copies under pooled VGG features.
+MIN_COSINE = {"handcrafted": (0.98, 0.92), "vgg": (0.95, 0.85)}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The thresholds one sensitivity stands for."""
+
+    hash_bits: int
+    gate_bits: int
+    min_cosine: float
+
+
+def thresholds(sensitivity: float, extractor: str | None = None) -> Thresholds:
+    """Thresholds for ``sensitivity`` in [0, 1] and an extractor's ``cache_key``."""
+    if not 0.0 <= sensitivity <= 1.0:
+        raise ValueError(f"sensitivity must be between 0 and 1, got {sensitivity}")
+    family = "vgg" if (extractor or "").startswith("vgg") else "handcrafted"
+
+    def lerp(ends: tuple[float, float]) -> float:
+        return ends[0] + (ends[1] - ends[0]) * sensitivity
+
+    return Thresholds(hash_bits=round(lerp(HASH_BITS)), gate_bits=round(lerp(GATE_BITS)),
+                      min_cosine=round(lerp(MIN_COSINE[family]), 4))
+
+
+def parse_sensitivity(text: str) -> float:
+    """``strict``, ``normal``, ``loose`` or a number between 0 and 1."""
+    value = SENSITIVITY_WORDS.get(text.strip().lower())
+    if value is None:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected strict, normal, loose or a number between 0 and 1, "
+                             f"got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"sensitivity must be between 0 and 1, got {text}")
+    return value
+
+
+# ---- signatures ----------------------------------------------------------------------
+
+@dataclass
+class Signatures:
+    """What duplicate search needs of each readable image, in input order."""
+
+    names: list[str]
+    hashes: list[str]  # content hashes
+    width: np.ndarray
+    height: np.ndarray
+    file_size: np.ndarray
+    phash: np.ndarray  # uint64
+    phash_mirror: np.ndarray  # uint64: pHash of the image mirrored left-right
+    skipped: list[Skipped] = field(default_factory=list)
+    computed: int = 0
+    cached: int = 0
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def perceptual_hashes(image: Image.Image) -> np.ndarray:
+    """(2, 8) bytes: the 64-bit pHash of ``image`` and that of its left-right mirror."""
+    import imagehash
+
+    grey = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    return np.stack([np.packbits(imagehash.phash(img).hash.ravel())
+                     for img in (grey, ImageOps.mirror(grey))])
+
+
+def image_signature(data: bytes) -> np.ndarray:
+    """``[width, height, pHash bytes (8), mirrored pHash bytes (8)]`` of an image file."""
+    image = open_image(data, draft_size=HASH_DRAFT)
+    return np.concatenate([full_size(data), perceptual_hashes(image).ravel()]).astype(np.float32)
+
+
+def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = None,
+                       workers: int = 2, progress: ProgressCallback | None = None) -> Signatures:
+    """Signatures of ``images``; unreadable files become ``skipped`` rows."""
+    found = map_images(images, image_signature, dim=2 + 16, cache=cache,
+                       cache_key=f"signature-v{SIGNATURE_VERSION}", workers=workers,
+                       progress=progress)
+    codes = found.values[:, 2:].astype(np.uint8)
+    return Signatures(names=found.names, hashes=found.hashes,
+                      width=found.values[:, 0].astype(np.int64),
+                      height=found.values[:, 1].astype(np.int64), file_size=found.file_sizes,
+                      phash=_to_uint64(codes[:, :8]), phash_mirror=_to_uint64(codes[:, 8:]),
+                      skipped=found.skipped, computed=found.computed, cached=found.cached)
+
+
+def _to_uint64(codes: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(codes).view(">u8").ravel().astype(np.uint64)
+
+
+def _to_codes(hashes: np.ndarray) -> np.ndarray:
+    """uint64 hashes as faiss binary codes: (n, 8) uint8."""
+    return np.ascontiguousarray(hashes.astype(">u8")).view(np.uint8).reshape(-1, 8)
+
+
+def hash_distance(sig: Signatures, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Bits that differ between images ``i`` and ``j``, the best of as-is and mirrored."""
+    plain = np.bitwise_count(sig.phash[i] ^ sig.phash[j])
+    mirrored = np.minimum(np.bitwise_count(sig.phash_mirror[i] ^ sig.phash[j]),
+                          np.bitwise_count(sig.phash[i] ^ sig.phash_mirror[j]))
+    return np.minimum(plain, mirrored).astype(np.int64)
+
+
+# ---- candidate pairs -----------------------------------------------------------------
+
+def _nearest_pairs(rows: np.ndarray, cols: np.ndarray, distances: np.ndarray,
+                   k: int) -> np.ndarray:
+    """Pairs (m, 2) keeping each row's ``k`` nearest columns, self excluded."""
+    keep = rows != cols
+    rows, cols, distances = rows[keep], cols[keep], distances[keep]
+    order = np.lexsort((distances, rows))
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, rows)  # first position of each row's run
+    rank = np.arange(len(rows)) - starts
+    return np.stack([rows[rank < k], cols[rank < k]], axis=1)
+
+
+def hash_pairs(sig: Signatures, max_bits: int, k: int = NEIGHBOURS,
+               chunk: int = QUERY_CHUNK) -> np.ndarray:
+    """Pairs (m, 2) whose pHashes, one possibly mirrored, differ in <= ``max_bits`` bits.
+
+    A Hamming range search (exhaustive but fast); each image keeps its ``k`` nearest.
+    """
+    import faiss
+
+    index = faiss.IndexBinaryFlat(64)
+    index.add(_to_codes(sig.phash))
+    found = [np.zeros((0, 2), np.int64)]
+    for hashes in (sig.phash, sig.phash_mirror):
+        codes = _to_codes(hashes)
+        for begin in range(0, len(codes), chunk):
+            limits, distances, cols = index.range_search(codes[begin:begin + chunk],
+                                                         max_bits + 1)  # distance < radius
+            rows = begin + np.repeat(np.arange(len(limits) - 1),
+                                     np.diff(limits).astype(np.int64))
+            found.append(_nearest_pairs(rows, cols.astype(np.int64), distances, k))
+    pairs = np.concatenate(found)
+    return pairs[hash_distance(sig, pairs[:, 0], pairs[:, 1]) <= max_bits]
+
+
+def _inner_product_index(x: np.ndarray):
+    """Exact inner-product search up to EXACT_UP_TO rows, an IVF index beyond."""
+    import faiss
+
+    n, dim = x.shape
+    if n <= EXACT_UP_TO:
+        index = faiss.IndexFlatIP(dim)
+    else:  # near-duplicates are so close that probing a few cells finds them
+        lists = int(np.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
+                                   faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = 10
+        index.train(x)
+        index.nprobe = IVF_PROBES
+    index.add(x)
+    return index
+
+
+def feature_pairs(vectors: np.ndarray, min_cosine: float, k: int = NEIGHBOURS,
+                  chunk: int = QUERY_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (m, 2) of rows among each row's ``k`` nearest with cosine >= ``min_cosine``,
+    and their cosines."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    found = [(np.zeros((0, 2), np.int64), np.zeros(0, np.float32))]
+    if len(x) >= 2:
+        index = _inner_product_index(x)
+        for begin in range(0, len(x), chunk):
+            cosines, cols = index.search(x[begin:begin + chunk], min(k + 1, len(x)))
+            rows = begin + np.repeat(np.arange(len(cols)), cols.shape[1])
+            cols, cosines = cols.ravel(), cosines.ravel()
+            keep = (cols >= 0) & (cols != rows) & (cosines >= min_cosine)
+            found.append((np.stack([rows[keep], cols[keep]], axis=1), cosines[keep]))
+    return (np.concatenate([p for p, _ in found]),
+            np.concatenate([c for _, c in found]).astype(np.float32))
+
+
+def exact_pairs(sig: Signatures) -> np.ndarray:
+    """Pairs (m, 2) of byte-identical files (each linked to the first of its content)."""
+    first: dict[str, int] = {}
+    pairs = [(first.setdefault(h, i), i) for i, h in enumerate(sig.hashes)]
+    return np.array([p for p in pairs if p[0] != p[1]], dtype=np.int64).reshape(-1, 2)
+
+
+def link_groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
+    """Connected components (of two or more) of the graph whose edges are ``pairs``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return []
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [group for group in np.split(order, cuts) if len(group) > 1]
+
+
+Links = tuple[np.ndarray, str, "np.ndarray | None"]  # pairs (m, 2), reason, cosines
+
+
+def _merge_links(found: list[Links], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique pairs (i < j), each with the first reason that found it and its cosine."""
+    pairs = np.sort(np.concatenate([p for p, _, _ in found]).reshape(-1, 2), axis=1)
+    reasons = np.concatenate([np.full(len(p), r, dtype=object) for p, r, _ in found])
+    cosines = np.concatenate([np.full(len(p), np.nan) if c is None else c.astype(float)
+                              for p, _, c in found])
+    _, first = np.unique(pairs[:, 0] * max(n, 1) + pairs[:, 1], return_index=True)
+    return pairs[first], reasons[first], cosines[first]
+
+
+# ---- the estimator -------------------------------------------------------------------
+
+class DuplicateFinder(BaseEstimator):
+    """Groups exact and near-duplicate images and suggests which file of each to keep.
+
+    ``sensitivity``: 0 (only near-identical copies) ... 1 (looser, more false
+    matches); see :func:`thresholds`. ``neighbours``: candidates per image.
+
+    After :meth:`fit`: ``groups_`` (lists of names, the suggested keeper first,
+    biggest group first), ``pairs_`` (one row per link: ``file_a``, ``file_b``,
+    ``reason``, ``hash_distance``, ``cosine``), ``thresholds_``, ``signatures_``
+    and ``skipped_``.
+    """
+
+    def __init__(self, sensitivity: float = Settings.duplicate_sensitivity, neighbours: int = NEIGHBOURS,
+                 workers: int = 2) -> None:
+        self.sensitivity = sensitivity
+        self.neighbours = neighbours
+        self.workers = workers
+
+    def fit(self, images: Signatures | Sequence[ImageRef], features: FeatureSet | None = None,
+            cache: FeatureCache | None = None,
+            progress: ProgressCallback | None = None) -> "DuplicateFinder":
+        """Find the groups among ``images`` (refs, or signatures computed before).
+
+        ``features`` are matched to images by name; images without features are
+        compared by hash only.
+        """
+        sig = images if isinstance(images, Signatures) else compute_signatures(
+            images, cache=cache, workers=self.workers, progress=progress)
+        key = features.extractor.get("cache_key") if features is not None else None
+        self.thresholds_ = thresholds(self.sensitivity, key)
+        self.signatures_ = sig
+        self.skipped_ = list(sig.skipped)
+        found = [(exact_pairs(sig), "identical files", None),
+                 (hash_pairs(sig, self.thresholds_.hash_bits, self.neighbours),
+                  "perceptual hash", None)]
+        if features is not None:
+            found.append(self._feature_links(sig, features))
+        pairs, reasons, cosines = _merge_links(found, len(sig))
+        names = np.asarray(sig.names, dtype=object)
+        self.pairs_ = pd.DataFrame({"file_a": names[pairs[:, 0]], "file_b": names[pairs[:, 1]],
+                                    "reason": reasons,
+                                    "hash_distance": hash_distance(sig, pairs[:, 0], pairs[:, 1]),
+                                    "cosine": np.round(cosines, 4)})
+        self.groups_ = [self._ordered(sig, group) for group in link_groups(len(sig), pairs)]
+        self.groups_.sort(key=lambda names: (-len(names), names[0]))
+        return self
+
+    def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:
+        """Links from feature neighbours whose hashes pass the looser gate."""
+        row_of = {name: row for row, name in enumerate(features.names)}
+        have = np.array([i for i, name in enumerate(sig.names) if name in row_of], np.int64)
+        rows = [row_of[sig.names[i]] for i in have]
+        pairs, cosines = feature_pairs(features.features[rows], self.thresholds_.min_cosine,
+                                       self.neighbours)
+        pairs = have[pairs]
+        gate = hash_distance(sig, pairs[:, 0], pairs[:, 1]) <= self.thresholds_.gate_bits
+        return pairs[gate], "features + hash", cosines[gate]
+
+    @staticmethod
+    def _ordered(sig: Signatures, group: np.ndarray) -> list[str]:
+        """Names in ``group``: the keeper first (most pixels, then biggest file, then name)."""
+        return [sig.names[i] for i in sorted(
+            group, key=lambda i: (-int(sig.width[i]) * int(sig.height[i]),
+                                  -int(sig.file_size[i]), sig.names[i]))]
+
+    def to_frame(self, details: bool = False) -> pd.DataFrame:
+        """``file, group, keep`` for every file in a group (group ids from 1).
+
+        With ``details``: also ``width``, ``height`` and ``file_size``.
+        """
+        rows = [(name, number, position == 0)
+                for number, group in enumerate(self.groups_, start=1)
+                for position, name in enumerate(group)]
+        frame = pd.DataFrame(rows, columns=["file", "group", "keep"]).astype(
+            {"file": object, "group": np.int64, "keep": bool})
+        if details:
+            sig = self.signatures_
+            row_of = {name: i for i, name in enumerate(sig.names)}
+            at = [row_of[name] for name in frame["file"]]
+            frame["width"] = sig.width[at]
+            frame["height"] = sig.height[at]
+            frame["file_size"] = sig.file_size[at]
+        return frame
+
+
+def find_duplicates(images: Signatures | Sequence[ImageRef], features: FeatureSet | None = None,
+                    sensitivity: float = 0.5, cache: FeatureCache | None = None) -> pd.DataFrame:
+    """``file, group, keep`` for every image in a duplicate group of two or more."""
+    return DuplicateFinder(sensitivity).fit(images, features, cache=cache).to_frame()

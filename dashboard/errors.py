@@ -1,0 +1,61 @@
+"""Every failure becomes a message in words, never a traceback: the dashboard's one mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from clustering.errors import (ClusterLensError, InputError, InvalidK, TooFewImages,
+                               WeightsUnavailable)
+from dashboard.roots import PathRefused, RootsConfigError
+from dashboard.uploads import UploadTooLarge
+
+LOG = logging.getLogger("clusterlens")
+T = TypeVar("T")
+
+# What to add after an expected error's own message, most specific class first.
+ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
+    (PathRefused, ""),
+    (UploadTooLarge, ""),
+    (WeightsUnavailable, ""),
+    (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
+                       "fix it."),
+    (InputError, "{}. Choose another folder or upload the images."),
+    (TooFewImages, "{}. Add more images on the Data page."),
+    (InvalidK, "{}. Choose a smaller k."),
+    (ClusterLensError, "{}."),
+)
+
+
+def explain(exc: BaseException, action: str) -> str:
+    """What happened and what to do, in words, for an exception raised while ``action``."""
+    if isinstance(exc, ClusterLensError):
+        advice = next(text for kind, text in ADVICE if isinstance(exc, kind))
+        return advice.format(exc) if advice else str(exc)
+    if isinstance(exc, MemoryError):
+        return (f"The server ran out of memory while {action}. Use fewer images, the pooled "
+                f"layer, or the offline extractor.")
+    if isinstance(exc, OSError):
+        return (f"A file could not be read or written while {action}: "
+                f"{exc.strerror or exc}. Check that the files still exist and try again.")
+    return (f"Something unexpected went wrong while {action} ({type(exc).__name__}: {exc}). "
+            f"Try again; if it happens again, reload the page and start from the Data page. "
+            f"The details are in the server log.")
+
+
+def show_error(action: str, exc: BaseException) -> None:
+    """Log ``exc`` (server side) and show the plain explanation."""
+    LOG.warning("error while %s", action, exc_info=exc)
+    st.error(explain(exc, action), icon=":material/error:")
+
+
+def attempt(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``fn(*args, **kwargs)``, or None after showing what went wrong."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # every failure becomes a message, never a traceback
+        show_error(action, exc)
+        return None

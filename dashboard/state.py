@@ -1,0 +1,129 @@
+"""What a session remembers: state keys, the user's settings, the chosen images and features.
+
+Widgets declared inside a page lose their state when the user leaves it, so every
+setting and result lives under a plain ``st.session_state`` key named here; the
+defaults come from :class:`clustering.settings.Settings`, the same as the library's
+and the command line's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from clustering.cache import default_cache_dir
+from clustering.features import FeatureSet
+from clustering.files.discover import Discovery
+from clustering.settings import PCA_COMPONENTS_OFFERED, Settings
+
+# Session-state keys.
+SOURCE = "source"  # DataSource: the images chosen on the Data page
+DEMO_OFFERED = "demo_offered"  # the demo set was opened at session start (make run)
+UPLOAD_DIR = "upload_dir"  # this session's temporary folder for uploads
+UPLOAD_SIGNATURES = "upload_signatures"  # {uploader key: what it held when last used}
+RUN = "run"  # FeatureRun: features of the source and the settings they were made with
+WEIGHTS_PROBLEM = "weights_problem"  # {"model", "layer", "message"} after WeightsUnavailable
+K = "k"  # the chosen number of clusters
+K_FOR = "k_for"  # the analysis the chosen k belongs to
+NAMES = "cluster_names"  # {"for": clustering key, "names": {cluster: name}}
+DUP_SENSITIVITY = "dup_sensitivity"  # duplicate finder sensitivity, 0 (strict) .. 1 (loose)
+KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the user's overrides
+REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
+TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
+
+# Everything that belongs to the current images (dropped when they change).
+RESULTS = (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH)
+
+MODEL_LABELS = {"vgg16": "VGG16 (ImageNet weights)", "vgg19": "VGG19 (ImageNet weights)",
+                "handcrafted": "Offline extractor (no download: colour, texture, shape)"}
+LAYER_LABELS = {"pooled": "pooled block5 (512 values, 58 MB weights)",
+                "fc1": "fc1 (4096 values, 550 MB weights)",
+                "fc2": "fc2 (4096 values, 550 MB weights)"}
+PCA_MODES = ("variance", "components", "none")
+PCA_MODE_LABELS = {"variance": "Keep a fraction of the variance",
+                   "components": "Keep a number of components", "none": "No PCA"}
+
+
+def _widget_defaults(settings: Settings) -> dict[str, Any]:
+    """The widgets' starting values, read off the library's default settings."""
+    pca = settings.pca
+    mode = "none" if pca is None else "variance" if isinstance(pca, float) else "components"
+    return {"model": settings.model, "layer": settings.layer, "pca_mode": mode,
+            "pca_fraction": pca if mode == "variance" else 0.95,
+            "pca_components": pca if mode == "components" else PCA_COMPONENTS_OFFERED,
+            "whiten": settings.whiten, "normalize": settings.normalize,
+            "k_range": (settings.k_min, settings.k_max),
+            DUP_SENSITIVITY: settings.duplicate_sensitivity}
+
+
+DEFAULTS = _widget_defaults(Settings())
+
+
+@dataclass
+class DataSource:
+    """The images the user chose and how to describe where they came from."""
+
+    label: str
+    discovery: Discovery
+
+
+@dataclass
+class FeatureRun:
+    """Features of a source, the settings used and the cache key they are stored under."""
+
+    key: str
+    settings: Settings
+    features: FeatureSet
+    source: DataSource
+
+
+def setting(key: str) -> Any:
+    """The stored value of a setting (its default until the user changes it)."""
+    return st.session_state.setdefault(key, DEFAULTS.get(key))
+
+
+def bind(key: str, shown: Any = None, variant: str = "") -> dict[str, Any]:
+    """Widget arguments that mirror the persistent setting ``key``.
+
+    A widget's own state is dropped when its page is left; this copies the setting
+    (or ``shown``, e.g. the setting clamped to the widget's range) into the widget
+    before it is drawn, and the widget's value back on every change. A new
+    ``variant`` makes a new widget (the browser keeps showing a select box's old
+    option labels otherwise).
+    """
+    widget_key = f"_w_{key}{variant}"
+    st.session_state[widget_key] = setting(key) if shown is None else shown
+    return {"key": widget_key, "on_change": _store, "args": (key, widget_key)}
+
+
+def _store(key: str, widget_key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
+
+
+def current_settings() -> Settings:
+    """A :class:`Settings` from what the Features page shows now (other fields default)."""
+    mode = setting("pca_mode")
+    pca = {"variance": float(setting("pca_fraction")), "components": int(setting("pca_components")),
+           "none": None}[mode]
+    return Settings(model=setting("model"), layer=setting("layer"), pca=pca,
+                    whiten=bool(setting("whiten")), normalize=bool(setting("normalize")),
+                    cache_dir=str(default_cache_dir()))
+
+
+def source() -> DataSource | None:
+    """The images chosen on the Data page, if any."""
+    return st.session_state.get(SOURCE)
+
+
+def run() -> FeatureRun | None:
+    """The features extracted on the Features page, if any."""
+    return st.session_state.get(RUN)
+
+
+def set_source(new: DataSource) -> None:
+    """Use ``new`` images from now on; results made from the old ones are dropped."""
+    st.session_state[SOURCE] = new
+    for key in RESULTS:
+        st.session_state.pop(key, None)

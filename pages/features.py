@@ -1,0 +1,157 @@
+"""Features page: choose the extractor and PCA, extract (cached) and see what came out."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from clustering.export.tables import skipped_frame
+from clustering.features.weights import SPECS, WeightsUnavailable, models_dir
+from clustering.settings import LAYERS, MODELS
+from clustering.settings import Settings
+from dashboard import compute, errors, router, state
+
+router.ensure_routed(__file__)
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def extract(settings: Settings) -> None:
+    """Run extraction, PCA and the k sweep with progress; store the run or the problem."""
+    data = state.source()
+    st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+    with st.status("Extracting features…", expanded=True) as status:
+        try:
+            feature_run = compute.compute_run(data, settings)
+        except WeightsUnavailable as exc:
+            st.session_state[state.WEIGHTS_PROBLEM] = {"model": settings.model,
+                                                    "layer": settings.layer, "message": str(exc)}
+            status.update(label="The network's weights are missing", state="error")
+            return
+        except Exception as exc:  # shown as a message, never a traceback
+            errors.show_error("extracting features", exc)
+            status.update(label="Feature extraction failed", state="error")
+            return
+        if not feature_run.features.names:
+            st.error(f"None of the {len(data.discovery.images)} images could be decoded (the "
+                     f"reasons are listed below). Go back to the Data page and choose other "
+                     f"files.", icon=":material/error:")
+            status.update(label="No usable images", state="error")
+            st.session_state[state.RUN] = feature_run
+            return
+        st.session_state[state.RUN] = feature_run
+        for key in (state.K, state.K_FOR, state.NAMES):
+            st.session_state.pop(key, None)
+        status.update(label="Reducing and trying each k…")
+        analysis = errors.attempt("trying each k", compute.analyse, feature_run)
+        if analysis is None:
+            status.update(label="Features extracted; clustering is not possible",
+                          state="error")
+            return
+        status.update(label=f"Done: {len(feature_run.features.names)} images, suggested "
+                            f"k = {analysis.sweep.choice_.k}", state="complete", expanded=False)
+
+
+def weights_help(problem: dict[str, str]) -> None:
+    """Say that ImageNet weights are missing, how to get them, and offer alternatives."""
+    spec = SPECS[(problem["model"], problem["layer"] != "pooled")]
+    st.error(f"**{spec.model.upper()} cannot run: its ImageNet weights are not available on "
+             f"this server.** To use it, download [{spec.filename}]({spec.url}) and put it in "
+             f"`{models_dir()}`, then press Run again; or upload that file here. Or use the "
+             f"offline extractor, which needs no download.", icon=":material/cloud_off:")
+    with st.expander("What went wrong, in detail"):
+        st.write(problem["message"])
+    left, right = st.columns(2)
+    with left:
+        weights = st.file_uploader(f"Upload {spec.filename}", type=["h5"], max_upload_size=1024,
+                                   key=f"weights_{spec.model}_{spec.include_top}")
+        if weights is not None:
+            errors.attempt("saving the weights file", save_weights, weights.getvalue(), spec.filename)
+    with right:
+        if st.button("Use the offline extractor instead", icon=":material/bolt:"):
+            st.session_state["model"] = "handcrafted"
+            st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+            extract(state.current_settings())
+            st.rerun()
+
+
+def save_weights(data: bytes, filename: str) -> None:
+    """Store an uploaded weights file under Keras' standard name, then retry."""
+    if not data.startswith(HDF5_MAGIC):
+        st.error(f"That file is not an HDF5 (.h5) weights file. Upload {filename}.",
+                 icon=":material/error:")
+        return
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(folder / filename, "xb") as handle:  # never replace another user's file
+            handle.write(data)
+    except FileExistsError:
+        st.info(f"{filename} is already in {folder}. Press Run to use it.",
+                icon=":material/info:")
+        return
+    st.success(f"Saved {filename} in {folder}. Press Run to extract features with it.",
+               icon=":material/check_circle:")
+    st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+
+
+def show_result(feature_run: state.FeatureRun) -> None:
+    features = feature_run.features
+    label = features.extractor.get("label", "")
+    st.subheader("Result")
+    if "custom weights" in label:
+        st.warning(f"{label}. These are not the published ImageNet weights, so the groups "
+                   f"may not reflect what the images show.", icon=":material/warning:")
+    else:
+        st.caption(label)
+    cols = st.columns(4)
+    cols[0].metric("Images", len(features.names))
+    cols[1].metric("Features each", features.features.shape[1] if features.names else 0)
+    cols[2].metric("Computed / from cache", f"{features.computed} / {features.cached}")
+    cols[3].metric("Seconds", f"{features.seconds:.1f}")
+    if features.skipped:
+        st.write(f"{len(features.skipped)} images could not be decoded and were left out:")
+        st.dataframe(skipped_frame(features.skipped), hide_index=True)
+    if feature_run.settings != state.current_settings():
+        st.info("The settings above changed since this run: press Run to apply them.",
+                icon=":material/info:")
+    if features.names:
+        st.page_link(router.CHOOSE_K_PAGE, label="Next: choose k", icon=":material/arrow_forward:")
+
+
+st.title("Features")
+data = state.source()
+if data is None or not data.discovery.images:
+    st.info("Choose some images on the Data page first.", icon=":material/info:")
+    st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_back:")
+    st.stop()
+st.caption(f"{len(data.discovery.images)} images from {data.label}.")
+
+left, right = st.columns(2)
+with left:
+    model = st.selectbox("Feature extractor", MODELS, format_func=state.MODEL_LABELS.get,
+                         **state.bind("model"))
+    st.selectbox("VGG layer", LAYERS, format_func=state.LAYER_LABELS.get,
+                 disabled=model == "handcrafted", **state.bind("layer"),
+                 help="pooled: compact and fast; fc1/fc2: the fully connected layers, "
+                      "more specific to ImageNet's classes, and a larger weights file.")
+with right:
+    mode = st.radio("PCA before clustering", state.PCA_MODES, format_func=state.PCA_MODE_LABELS.get,
+                    horizontal=True, **state.bind("pca_mode"))
+    if mode == "variance":
+        st.slider("Fraction of variance to keep", 0.50, 0.99, step=0.01,
+                  **state.bind("pca_fraction"))
+    elif mode == "components":
+        st.number_input("Number of components", 2, 4096, step=1, **state.bind("pca_components"))
+    st.checkbox("Whiten the PCA components", **state.bind("whiten"),
+                help="Gives every component the same variance.")
+    st.checkbox("L2-normalise features first", **state.bind("normalize"),
+                help="Compares images by the direction of their feature vectors.")
+
+if st.button("Run", type="primary", icon=":material/play_arrow:"):
+    extract(state.current_settings())
+
+problem = st.session_state.get(state.WEIGHTS_PROBLEM)
+if problem and problem["model"] == state.setting("model"):
+    weights_help(problem)
+if state.run() is not None:
+    show_result(state.run())
