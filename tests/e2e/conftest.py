@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,11 @@ def allowed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, allowed_folder: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port; yields its URL and stops it afterwards."""
+@contextmanager
+def dashboard_server(home: Path, allowed_folder: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port in a new process; yields its URL, then stops it."""
     from clustering.testing import write_random_weights
 
-    home = tmp_path_factory.mktemp("server")
     write_random_weights("vgg16", False, home / "keras" / "models")
     env = {**os.environ, "KERAS_HOME": str(home / "keras"),
            "CLUSTERLENS_CACHE": str(home / "cache"), "CLUSTERLENS_OFFLINE": "1",
@@ -74,6 +74,20 @@ def server(tmp_path_factory: pytest.TempPathFactory, allowed_folder: Path) -> It
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, allowed_folder: Path) -> Iterator[str]:
+    """The dashboard server shared by the browser tests."""
+    with dashboard_server(tmp_path_factory.mktemp("server"), allowed_folder) as url:
+        yield url
+
+
+@pytest.fixture()
+def fresh_server(tmp_path: Path, allowed_folder: Path) -> Iterator[str]:
+    """A server process no browser has visited yet (its first request is the test's)."""
+    with dashboard_server(tmp_path, allowed_folder) as url:
+        yield url
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import extract_offline, open_page, upload, wait_idle
-from tests.test_app_duplicates_quality import photo
+from tests.app.test_app_duplicates_quality import photo
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_app_helpers import (analysed_app, charts, fresh_streamlit,  # noqa: F401
+from tests.app.app_helpers import (analysed_app, charts, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, plotly_values)
 
 

@@ -114,7 +114,7 @@ def test_run_killed_half_way_keeps_finished_work(tmp_path: Path) -> None:
     folder, cache = tmp_path / "imgs", tmp_path / "c"
     for i in range(20):
         save_image(folder / f"img_{i:02d}.png", (i * 10, 50, 100), seed=i)
-    script = SLOW_RUN.format(root=str(Path(__file__).parents[1]), folder=str(folder), cache=str(cache))
+    script = SLOW_RUN.format(root=str(Path(__file__).parents[2]), folder=str(folder), cache=str(cache))
     proc = subprocess.Popen([sys.executable, "-c", script])
     chunks = cache / "meancolour-v1"
     deadline = time.time() + 60

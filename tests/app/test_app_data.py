@@ -10,11 +10,11 @@ from clustering.files.discover import discover
 from dashboard.roots import ROOTS_ENV
 from dashboard.uploads import MAX_TOTAL_ENV
 from tests.helpers import save_image
-from tests.test_app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
+from tests.app.app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback, png,
                                     upload)
 
-DEMO = Path(__file__).resolve().parent.parent / "demo" / "images"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "images"
 
 
 def subheaders(at) -> list[str]:

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.helpers import COLOURS
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 180
 Upload = tuple[str, bytes, str]
 

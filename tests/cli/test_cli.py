@@ -114,14 +114,14 @@ def test_bad_arguments_exit_2(image_folder: Path, tmp_path: Path) -> None:
 def test_no_traceback_in_a_real_process(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "clustering", "cluster", str(tmp_path / "x"),
                            "--out", str(tmp_path / "o")], capture_output=True, text=True,
-                          cwd=Path(__file__).parents[1])
+                          cwd=Path(__file__).parents[2])
     assert done.returncode == 3
     assert done.stderr.strip() == f"error: input not found: {tmp_path / 'x'}"
 
 
 def test_help_explains_every_option() -> None:
     done = subprocess.run([sys.executable, "-m", "clustering", "cluster", "--help"],
-                          capture_output=True, text=True, cwd=Path(__file__).parents[1])
+                          capture_output=True, text=True, cwd=Path(__file__).parents[2])
     for option in ("--model", "--layer", "--k ", "--k-range", "--pca", "--weights",
                    "--cache-dir", "--seed", "--no-recursive", "exit codes"):
         assert option in done.stdout

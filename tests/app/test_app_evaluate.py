@@ -9,7 +9,7 @@ import pytest
 from dashboard import state
 from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
 from clustering.pipeline import Settings, cluster_at, reduce_features
-from tests.test_app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
+from tests.app.app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback)
 
 PAGE = "pages/evaluate.py"

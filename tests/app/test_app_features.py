@@ -9,7 +9,7 @@ import pytest
 
 import clustering.features.extract
 from clustering.features.weights import SPECS, models_dir
-from tests.test_app_helpers import (button, coloured_uploads, extract,  # noqa: F401
+from tests.app.app_helpers import (button, coloured_uploads, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback, png,
                                     upload)
 

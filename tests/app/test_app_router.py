@@ -8,7 +8,7 @@ from unittest import mock
 import clustering.files.discover
 import clustering.export.tables
 from dashboard import router, sources
-from tests.test_app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
+from tests.app.app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, upload)
 
 

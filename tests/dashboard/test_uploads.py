@@ -9,7 +9,7 @@ import pytest
 
 from dashboard.uploads import (ARCHIVES, MAX_TOTAL_ENV, Upload, UploadTooLarge, human_size,
                                 max_total_bytes, safe_relative_name, save_uploads)
-from tests.test_app_helpers import png
+from tests.app.app_helpers import png
 
 
 @pytest.mark.parametrize(("sent", "kept"), [
