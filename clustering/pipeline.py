@@ -7,6 +7,7 @@ one at a time; :func:`run_pipeline` chains them for a one-shot run.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +22,8 @@ from clustering.export import labels_frame, library_versions, skipped_frame, wri
 from clustering.extractor import make_extractor
 from clustering.features import FeatureSet, ProgressCallback, extract_features
 from clustering.kmeans import ImageClusterer, KSweep, check_k, sample_silhouettes
-from clustering.reduce import FeatureReducer, project_2d
+from clustering.map_projection import DEFAULT_MAP, MapProgress, MapProjection, project_map
+from clustering.reduce import FeatureReducer
 from clustering.vgg import default_precision
 
 
@@ -40,6 +42,7 @@ class Settings:
     k_min: int = 2
     k_max: int = 20
     seed: int = 0
+    map: str = DEFAULT_MAP  # 2-D map: pca, umap or tsne (of the PCA-reduced features)
     n_init: int = 4
     recursive: bool = True
     cache_dir: str | None = None
@@ -70,24 +73,29 @@ class RunResult:
     sweep: KSweep | None
     clustering: Clustering
     k_reason: str
+    map: MapProjection | None = None
 
     @property
     def skipped(self) -> list[Skipped]:
         return self.discovery.skipped + self.features.skipped
 
-    def labels(self, cluster_names: dict[int, str] | None = None) -> pd.DataFrame:
+    def labels(self, cluster_names: Mapping[int, str] | None = None) -> pd.DataFrame:
         return labels_frame(self.features.names, self.clustering.labels,
                             self.clustering.distances, self.coords, cluster_names)
 
     def record(self) -> dict[str, Any]:
-        return run_record(self.settings, self.features, self.reducer, self.clustering.k,
-                          self.k_reason, self.sweep, skipped=self.skipped,
-                          input_root=self.discovery.root)
+        record = run_record(self.settings, self.features, self.reducer, self.clustering.k,
+                            self.k_reason, self.sweep, skipped=self.skipped,
+                            input_root=self.discovery.root)
+        if self.map is not None:
+            record["map"] = self.map.describe()
+        return record
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write labels.csv, skipped.csv and run.json into ``out_dir``."""
+    def write(self, out_dir: str | Path,
+              cluster_names: Mapping[int, str] | None = None) -> dict[str, Path]:
+        """Write labels.csv (with ``cluster_names`` if given), skipped.csv and run.json."""
         out = Path(out_dir)
-        return {"labels": write_csv(self.labels(), out / "labels.csv"),
+        return {"labels": write_csv(self.labels(cluster_names), out / "labels.csv"),
                 "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
                 "run": write_json(self.record(), out / "run.json")}
 
@@ -139,8 +147,9 @@ def run_pipeline(source: str | os.PathLike, settings: Settings,
     return analyse(compute_features(found, settings, progress), settings, found)
 
 
-def analyse(features: FeatureSet, settings: Settings, discovery: Discovery) -> RunResult:
-    """Reduce, choose k (unless the settings give it) and cluster computed features."""
+def analyse(features: FeatureSet, settings: Settings, discovery: Discovery,
+            map_progress: MapProgress | None = None) -> RunResult:
+    """Reduce, choose k (unless the settings give it), cluster, and draw the 2-D map."""
     check_k(settings.k or 2, len(features.names))
     reducer, reduced = reduce_features(features.features, settings)
     sweep = None
@@ -149,9 +158,11 @@ def analyse(features: FeatureSet, settings: Settings, discovery: Discovery) -> R
         k, reason = sweep.choice_.k, sweep.choice_.rule
     else:
         k, reason = settings.k, "given by the user"
+    projection = project_map(reduced, settings.map, settings.seed, map_progress)
     return RunResult(settings=settings, discovery=discovery, features=features, reducer=reducer,
-                     reduced=reduced, coords=project_2d(reduced, settings.seed), sweep=sweep,
-                     clustering=cluster_at(reduced, k, settings), k_reason=reason)
+                     reduced=reduced, coords=projection.coords, sweep=sweep,
+                     clustering=cluster_at(reduced, k, settings), k_reason=reason,
+                     map=projection)
 
 
 def run_record(settings: Settings, features: FeatureSet, reducer: FeatureReducer, k: int,
