@@ -15,7 +15,9 @@ from clustering.features import FeatureSet
 from clustering.kmeans import check_k
 from clustering.loading import ImageLoadError, open_image
 from clustering.pipeline import analyse
+from clustering.map_projection import DEFAULT_MAP, MAP_METHODS
 from clustering.reduce import parse_pca
+from clustering.run_outputs import name_clusters, write_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -144,13 +146,20 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-l2", dest="normalize", action="store_false",
                         help="do not L2-normalise features before PCA")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--map", choices=MAP_METHODS, default=DEFAULT_MAP,
+                        help="2-D map (x, y in labels.csv) of the PCA-reduced features: 'pca' "
+                             "(instant), 'umap' or 'tsne' (separate clusters better, cost "
+                             "seconds to minutes) (default: %(default)s)")
+    parser.add_argument("--report", metavar="FILE.html",
+                        help="also write a self-contained HTML report (charts, map, each "
+                             "cluster's name, size and typical images) to share")
     parser.set_defaults(func=cluster)
 
 
 def cluster(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, pca=args.pca, whiten=args.whiten,
                                   normalize=args.normalize, k=args.k, k_min=args.k_range[0],
-                                  k_max=args.k_range[1], seed=args.seed)
+                                  k_max=args.k_range[1], seed=args.seed, map=args.map)
     if str(args.input).lower().endswith(".npz"):
         feats, root = load_feature_file(Path(args.input))
         found = Discovery(root=root)
@@ -160,13 +169,19 @@ def cluster(args: argparse.Namespace) -> int:
             check_k(args.k, len(found.images))
         feats = features_for(args, found, settings)
     result = analyse(feats, settings, found)
-    paths = result.write(args.out)
+    suggestions = name_clusters(result)
+    paths = result.write(args.out, suggestions.names)
     sizes = np.bincount(result.clustering.labels, minlength=result.clustering.k)
     print(f"clustered {len(feats.names)} image(s) into k={result.clustering.k} clusters "
           f"(sizes {', '.join(map(str, sizes))}); {len(result.skipped)} skipped")
     print(f"k: {result.k_reason}")
     print(f"features: {feats.extractor.get('label', '')}; {feats.computed} computed, "
           f"{feats.cached} from cache")
-    print(f"PCA: {result.reducer.n_components_} components")
+    print(f"PCA: {result.reducer.n_components_} components; map: {result.map.method} "
+          f"({result.map.seconds:.1f} s)")
+    print(f"cluster names ({suggestions.reason}): "
+          + "; ".join(f"{c}: {name}" for c, name in suggestions.names.items()))
     print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}")
+    if args.report:
+        print(f"wrote the report to {write_report(result, suggestions.names, args.report)}")
     return 0
