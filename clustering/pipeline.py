@@ -8,7 +8,7 @@ functions it caches. Each step is also a plain function usable alone.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,26 +21,28 @@ from clustering.cache import FeatureCache
 from clustering.clusters.kmeans import ImageClusterer, KSweep, check_k
 from clustering.clusters.silhouette import sample_silhouettes
 from clustering.errors import InputError
+from clustering.export.report import ReportProgress, build_report
 from clustering.export.tables import (labels_frame, library_versions, skipped_frame, write_csv,
                                       write_json)
 from clustering.features import FeatureSet, extract_features, extractor_for
 from clustering.files.discover import Discovery, Skipped, discover
 from clustering.images.engine import ProgressCallback
-from clustering.reduce.pca import FeatureReducer, project_2d
+from clustering.reduce.pca import FeatureReducer
+from clustering.reduce.projection import MapProgress, MapProjection, project_map
+from clustering.review.names import NameProgress, NameSuggestions, suggest_names
 from clustering.settings import Settings
 
 __all__ = ["Clustering", "Reduction", "RunResult", "Settings", "Steps", "analyse",
-           "cluster_at", "compute_features", "reduce_features", "run_pipeline", "run_record",
-           "sweep_k"]
+           "cluster_at", "compute_features", "map_2d", "reduce_features", "run_pipeline",
+           "run_record", "sweep_k"]
 
 
 @dataclass
 class Reduction:
-    """L2 + PCA fitted on the features, the reduced features and their 2-D map."""
+    """L2 + PCA fitted on the features, and the reduced features."""
 
     reducer: FeatureReducer
     reduced: np.ndarray
-    coords: np.ndarray
 
 
 @dataclass
@@ -63,11 +65,16 @@ def compute_features(discovery: Discovery, settings: Settings,
 
 
 def reduce_features(features: np.ndarray, settings: Settings) -> Reduction:
-    """L2 normalisation and PCA as the settings say, and the 2-D map of the result."""
+    """L2 normalisation and PCA as the settings say."""
     reducer = FeatureReducer(settings.pca, whiten=settings.whiten,
                              normalize=settings.normalize, random_state=settings.seed)
-    reduced = reducer.fit(features).transform(features)
-    return Reduction(reducer=reducer, reduced=reduced, coords=project_2d(reduced, settings.seed))
+    return Reduction(reducer=reducer, reduced=reducer.fit(features).transform(features))
+
+
+def map_2d(reduced: np.ndarray, settings: Settings,
+           progress: MapProgress | None = None) -> MapProjection:
+    """The 2-D map of the reduced features (PCA, UMAP or t-SNE as the settings say)."""
+    return project_map(reduced, settings.map, settings.seed, progress)
 
 
 def sweep_k(reduced: np.ndarray, settings: Settings) -> KSweep:
@@ -92,6 +99,7 @@ class Steps:
     reduce: Callable[[np.ndarray, Settings], Reduction] = reduce_features
     sweep: Callable[[np.ndarray, Settings], KSweep] = sweep_k
     cluster: Callable[[np.ndarray, int, Settings], Clustering] = cluster_at
+    map: Callable[[np.ndarray, Settings], MapProjection] = map_2d
 
 
 @dataclass
@@ -105,6 +113,7 @@ class RunResult:
     sweep: KSweep | None
     clustering: Clustering
     k_reason: str
+    map: MapProjection
 
     @property
     def reducer(self) -> FeatureReducer:
@@ -116,13 +125,14 @@ class RunResult:
 
     @property
     def coords(self) -> np.ndarray:
-        return self.reduction.coords
+        """Each image's place on the 2-D map."""
+        return self.map.coords
 
     @property
     def skipped(self) -> list[Skipped]:
         return self.discovery.skipped + self.features.skipped
 
-    def labels(self, cluster_names: dict[int, str] | None = None) -> pd.DataFrame:
+    def labels(self, cluster_names: Mapping[int, str] | None = None) -> pd.DataFrame:
         """labels.csv: one row per image (cluster, distance, map position[, name])."""
         return labels_frame(self.features.names, self.clustering.labels,
                             self.clustering.distances, self.coords, cluster_names)
@@ -136,14 +146,44 @@ class RunResult:
     def record(self, input_label: str | None = None) -> dict[str, Any]:
         """The ``run.json`` content for this run (``input_label``: how to name the input,
         the folder found by default)."""
-        return run_record(self.settings, self.features, self.reducer, self.clustering.k,
-                          self.k_reason, self.sweep, skipped=self.skipped,
-                          input_root=input_label or self.discovery.root)
+        record = run_record(self.settings, self.features, self.reducer, self.clustering.k,
+                            self.k_reason, self.sweep, skipped=self.skipped,
+                            input_root=input_label or self.discovery.root)
+        record["map"] = self.map.describe()
+        return record
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write labels.csv, skipped.csv and run.json into ``out_dir``."""
+    def read_image(self, name: str) -> bytes:
+        """The bytes of image ``name`` of this run (``OSError``/``KeyError`` when gone).
+
+        From the run's discovery, or for a ``.npz`` of features, from the input folder
+        recorded in it (never outside that folder).
+        """
+        refs = {ref.name: ref for ref in self.discovery.images}
+        if name in refs:
+            return refs[name].read_bytes()
+        root = Path(self.discovery.root).resolve()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):
+            raise KeyError(name)
+        return path.read_bytes()
+
+    def suggest_names(self, progress: NameProgress | None = None) -> NameSuggestions:
+        """Suggested names for the clusters (ImageNet classes or words from the pixels)."""
+        run = self.clustering
+        return suggest_names(self.features.features, run.labels, run.distances,
+                             self.features.names, self.features.extractor, self.read_image,
+                             progress)
+
+    def report(self, cluster_names: Mapping[int, str],
+               progress: ReportProgress | None = None) -> bytes:
+        """The self-contained HTML report of the run (thumbnails and charts inside)."""
+        return build_report(self, cluster_names, self.read_image, progress)
+
+    def write(self, out_dir: str | Path,
+              cluster_names: Mapping[int, str] | None = None) -> dict[str, Path]:
+        """Write labels.csv (with ``cluster_names`` if given), skipped.csv and run.json."""
         out = Path(out_dir)
-        return {"labels": write_csv(self.labels(), out / "labels.csv"),
+        return {"labels": write_csv(self.labels(cluster_names), out / "labels.csv"),
                 "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
                 "run": write_json(self.record(), out / "run.json")}
 
@@ -186,7 +226,8 @@ def analyse(features: FeatureSet, settings: Settings, discovery: Discovery,
         k, reason = settings.k, "given by the user"
     return RunResult(settings=settings, discovery=discovery, features=features,
                      reduction=reduction, sweep=sweep,
-                     clustering=steps.cluster(reduction.reduced, k, settings), k_reason=reason)
+                     clustering=steps.cluster(reduction.reduced, k, settings), k_reason=reason,
+                     map=steps.map(reduction.reduced, settings))
 
 
 def run_record(settings: Settings, features: FeatureSet, reducer: FeatureReducer, k: int,

@@ -15,6 +15,7 @@ from typing import Any
 MODELS = ("vgg16", "vgg19", "handcrafted")
 LAYERS = ("pooled", "fc1", "fc2")
 PRECISIONS = ("float32", "bfloat16")
+MAP_METHODS = ("pca", "umap", "tsne")
 
 # CPU features with native bfloat16 arithmetic: oneDNN runs VGG about twice as fast
 # in bfloat16 as in float32 there; elsewhere bfloat16 is emulated (no faster, often
@@ -61,6 +62,7 @@ class Settings:
     k_min: int = 2
     k_max: int = 20
     seed: int = 0
+    map: str = "pca"  # the 2-D map of the PCA-reduced features: pca, umap or tsne
     n_init: int = 4
     recursive: bool = True
     cache_dir: str | None = None  # None: $CLUSTERLENS_CACHE or the user's cache folder

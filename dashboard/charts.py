@@ -11,16 +11,11 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
-PALETTE = list(dict.fromkeys(qualitative.Plotly + qualitative.Dark24 + qualitative.Light24))
+from clustering.export.colours import PALETTE, cluster_colour
+
 CHOSEN_COLOUR = "#d62728"
 WEBGL_ABOVE = 1500  # points per scatter trace above which WebGL is used
-
-
-def cluster_colour(cluster: int) -> str:
-    """The colour of ``cluster`` in every chart."""
-    return PALETTE[cluster % len(PALETTE)]
 
 
 def _k_curve(ks: np.ndarray, values: np.ndarray, chosen: int, suggested: int,

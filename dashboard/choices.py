@@ -9,7 +9,7 @@ from clustering.review.decisions import annotate_labels
 from clustering.review.quality import QualityScorer
 from dashboard import state
 from dashboard.compute import Analysis, clusters_table, source_key
-from dashboard.galleries import default_names
+from clustering.clusters.members import default_names
 
 
 def cluster_names(analysis: Analysis) -> dict[int, str]:

@@ -25,7 +25,8 @@ from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
 from clustering.images.engine import Progress
 from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analyse as run_analysis,
-                                 cluster_at, reduce_features, sweep_k)
+                                 cluster_at, map_2d, reduce_features, sweep_k)
+from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
 from clustering.review.duplicates import DuplicateFinder, Signatures, compute_signatures
 from clustering.review.quality import score_images
@@ -182,6 +183,11 @@ def _clustering(key: str, k: int, settings: Settings, _reduced: np.ndarray) -> C
     return cluster_at(_reduced, k, settings)
 
 
+@st.cache_data(show_spinner="Drawing the 2-D map…", max_entries=16)
+def _map(key: str, settings: Settings, _reduced: np.ndarray) -> MapProjection:
+    return map_2d(_reduced, settings)
+
+
 @st.cache_data(show_spinner="Measuring the variance PCA keeps…", max_entries=16)
 def _variance_curve(key: str, normalize: bool, _features: np.ndarray) -> np.ndarray:
     return variance_curve(_features, normalize_rows=normalize)
@@ -211,7 +217,8 @@ def _cached_steps(key: str) -> Steps:
     """The pipeline's steps, each cached under the reduction's content ``key``."""
     return Steps(reduce=lambda X, s: _reduction(key, s.replace(k=None), X),
                  sweep=lambda R, s: _sweep(key, s.replace(k=None), R),
-                 cluster=lambda R, k, s: _clustering(key, k, s.replace(k=None), R))
+                 cluster=lambda R, k, s: _clustering(key, k, s.replace(k=None), R),
+                 map=lambda R, s: _map(key, s.replace(k=None), R))
 
 
 def analyse(feature_run: state.FeatureRun) -> Analysis:

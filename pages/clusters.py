@@ -13,7 +13,8 @@ from dashboard import choices, compute, router, sources, state, thumbnails
 from dashboard.charts import scatter_figure, selected_indices
 from dashboard.export_zip import clusters_zip
 from dashboard.fingerprint import combine
-from dashboard.galleries import clusters_overview, page_count, page_items, typical_order
+from clustering.clusters.members import clusters_overview, typical_order
+from dashboard.galleries import page_count, page_items
 
 router.ensure_routed(__file__)
 
@@ -52,7 +53,7 @@ st.subheader("Map of the images")
 st.caption("Each dot is an image, placed by the first two PCA components and coloured by "
            "cluster. Hover to see the file name; click a dot, or drag a box or a lasso, to see "
            "the images.")
-event = st.plotly_chart(scatter_figure(analysis.reduction.coords, result.labels,
+event = st.plotly_chart(scatter_figure(analysis.result.coords, result.labels,
                                        analysis.names, names),
                         key=f"map_{analysis.clustering_key}", on_select="rerun",
                         selection_mode=("points", "box", "lasso"))

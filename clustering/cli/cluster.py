@@ -17,6 +17,7 @@ from clustering.errors import ImageLoadError
 from clustering.images.loading import open_image
 from clustering.pipeline import analyse
 from clustering.reduce.pca import parse_pca
+from clustering.reduce.projection import MAP_METHODS
 from clustering.settings import Settings
 
 
@@ -149,13 +150,20 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
                         help="do not L2-normalise features before PCA")
     parser.add_argument("--seed", type=int, default=Settings.seed,
                         help="random seed (default: %(default)s)")
+    parser.add_argument("--map", choices=MAP_METHODS, default=Settings.map,
+                        help="2-D map (x, y in labels.csv) of the PCA-reduced features: 'pca' "
+                             "(instant), 'umap' or 'tsne' (separate clusters better, cost "
+                             "seconds to minutes) (default: %(default)s)")
+    parser.add_argument("--report", metavar="FILE.html",
+                        help="also write a self-contained HTML report (charts, map, each "
+                             "cluster's name, size and typical images) to share")
     parser.set_defaults(func=cluster)
 
 
 def cluster(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, pca=args.pca, whiten=args.whiten,
                                   normalize=args.normalize, k=args.k, k_min=args.k_range[0],
-                                  k_max=args.k_range[1], seed=args.seed)
+                                  k_max=args.k_range[1], seed=args.seed, map=args.map)
     if str(args.input).lower().endswith(".npz"):
         feats, root = load_feature_file(Path(args.input))
         found = Discovery(root=root)
@@ -165,13 +173,22 @@ def cluster(args: argparse.Namespace) -> int:
             check_k(args.k, len(found.images))
         feats = features_for(args, found, settings)
     result = analyse(feats, settings, found)
-    paths = result.write(args.out)
+    suggestions = result.suggest_names()
+    paths = result.write(args.out, suggestions.names)
     sizes = np.bincount(result.clustering.labels, minlength=result.clustering.k)
     print(f"clustered {len(feats.names)} image(s) into k={result.clustering.k} clusters "
           f"(sizes {', '.join(map(str, sizes))}); {len(result.skipped)} skipped")
     print(f"k: {result.k_reason}")
     print(f"features: {feats.extractor.get('label', '')}; {feats.computed} computed, "
           f"{feats.cached} from cache")
-    print(f"PCA: {result.reducer.n_components_} components")
+    print(f"PCA: {result.reducer.n_components_} components; map: {result.map.method} "
+          f"({result.map.seconds:.1f} s)")
+    print(f"cluster names ({suggestions.reason}): "
+          + "; ".join(f"{c}: {name}" for c, name in suggestions.names.items()))
     print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}")
+    if args.report:
+        report = Path(args.report)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_bytes(result.report(suggestions.names))
+        print(f"wrote the report to {report}")
     return 0

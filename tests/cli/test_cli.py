@@ -35,7 +35,8 @@ def test_cluster_writes_the_three_files(with_keras_home, mixed_folder: Path, tmp
     out = tmp_path / "out"
     assert run_cli("cluster", mixed_folder, "--out", out, "--k-range", "2:6") == 0
     labels = pd.read_csv(out / "labels.csv")
-    assert list(labels.columns) == ["file", "cluster", "distance_to_centroid", "x", "y"]
+    assert list(labels.columns) == ["file", "cluster", "cluster_name", "distance_to_centroid",
+                                    "x", "y"]
     assert len(labels) == 13 and "nested/red_1.png" in set(labels["file"])
     assert "'=HYPERLINK(1).png" in set(labels["file"])  # neutralised formula
     skipped = pd.read_csv(out / "skipped.csv")

@@ -9,8 +9,8 @@ from dashboard.charts import (elbow_figure, k_from_points, scatter_figure, selec
                                silhouette_k_figure, silhouette_samples_figure, variance_figure)
 from clustering.files.discover import discover
 from dashboard.fingerprint import combine, content_fingerprint, file_stamps
-from dashboard.galleries import (clusters_overview, default_names, page_count, page_items,
-                                  typical_order)
+from clustering.clusters.members import clusters_overview, default_names, typical_order
+from dashboard.galleries import page_count, page_items
 from tests.helpers import save_image
 
 KS = np.arange(2, 9)
