@@ -15,6 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from clustering.refusal_messages import is_name_too_long, path_too_long
+from clustering.zip_limits import read_member
+
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".dib", ".tif", ".tiff",
      ".webp", ".heic", ".heif"}
@@ -37,8 +40,7 @@ class ImageRef:
         """Return the raw bytes of the file (or zip member)."""
         if self.member is None:
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+        return read_member(self.path, self.member)  # counts real bytes: headers can lie
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def discover(source: str | os.PathLike | Sequence[str | os.PathLike],
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
+        try:
+            path.stat()
+        except OSError as exc:
+            if is_name_too_long(exc):
+                raise InputError(path_too_long(path)) from None
         if not path.exists():
             raise InputError(f"input not found: {path}")
         if path.is_dir():
