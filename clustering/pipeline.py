@@ -22,6 +22,7 @@ from clustering.extractor import make_extractor
 from clustering.features import FeatureSet, ProgressCallback, extract_features
 from clustering.kmeans import ImageClusterer, KSweep, check_k, sample_silhouettes
 from clustering.reduce import FeatureReducer, project_2d
+from clustering.saved_model import MODEL_FILE, SavedModel
 from clustering.vgg import default_precision
 
 
@@ -55,6 +56,7 @@ class Clustering:
     distances: np.ndarray
     silhouettes: np.ndarray  # per image; NaN outside the silhouette sample
     inertia: float
+    centers: np.ndarray  # (k, reduced dims): k-means' centroids, kept to place new images
 
 
 @dataclass
@@ -85,11 +87,12 @@ class RunResult:
                           input_root=self.discovery.root)
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write labels.csv, skipped.csv and run.json into ``out_dir``."""
+        """Write labels.csv, skipped.csv, run.json and model.npz (for ``assign``)."""
         out = Path(out_dir)
         return {"labels": write_csv(self.labels(), out / "labels.csv"),
                 "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
-                "run": write_json(self.record(), out / "run.json")}
+                "run": write_json(self.record(), out / "run.json"),
+                "model": SavedModel.from_result(self).save(out / MODEL_FILE)}
 
 
 def compute_features(discovery: Discovery, settings: Settings,
@@ -120,7 +123,7 @@ def cluster_at(reduced: np.ndarray, k: int, settings: Settings) -> Clustering:
     return Clustering(k=k, labels=model.labels_, distances=model.distances_,
                       silhouettes=sample_silhouettes(reduced, model.labels_,
                                                      random_state=settings.seed),
-                      inertia=model.inertia_)
+                      inertia=model.inertia_, centers=model.cluster_centers_)
 
 
 def run_pipeline(source: str | os.PathLike, settings: Settings,

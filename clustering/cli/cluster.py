@@ -168,5 +168,5 @@ def cluster(args: argparse.Namespace) -> int:
     print(f"features: {feats.extractor.get('label', '')}; {feats.computed} computed, "
           f"{feats.cached} from cache")
     print(f"PCA: {result.reducer.n_components_} components")
-    print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}")
+    print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}, {paths['model']}")
     return 0
