@@ -65,11 +65,14 @@ def _copy_counted(source, write: Callable[[bytes], object], member: str, limit: 
     return size
 
 
-def read_member(archive_path: str | os.PathLike, member: str,
+def read_member(archive: str | os.PathLike | zipfile.ZipFile, member: str,
                 limit: int = MAX_MEMBER_BYTES) -> bytes:
     """The bytes of one member, refusing it once more than ``limit`` bytes inflate."""
+    if not isinstance(archive, zipfile.ZipFile):
+        with zipfile.ZipFile(archive) as opened:
+            return read_member(opened, member, limit)
     chunks: list[bytes] = []
-    with zipfile.ZipFile(archive_path) as archive, archive.open(member) as source:
+    with archive.open(member) as source:
         _copy_counted(source, chunks.append, member, limit, 0, limit)
     return b"".join(chunks)
 
