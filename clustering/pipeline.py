@@ -22,6 +22,7 @@ from clustering.clusters.kmeans import ImageClusterer, KSweep, check_k
 from clustering.clusters.silhouette import sample_silhouettes
 from clustering.errors import InputError
 from clustering.export.report import ReportProgress, build_report
+from clustering.export.saved_model import MODEL_FILE, SavedModel
 from clustering.export.tables import (labels_frame, library_versions, skipped_frame, write_csv,
                                       write_json)
 from clustering.features import FeatureSet, extract_features, extractor_for
@@ -54,6 +55,7 @@ class Clustering:
     distances: np.ndarray
     silhouettes: np.ndarray  # per image; NaN outside the silhouette sample
     inertia: float
+    centers: np.ndarray  # (k, reduced dims): k-means' centroids, kept to place new images
 
 
 def compute_features(discovery: Discovery, settings: Settings,
@@ -89,7 +91,7 @@ def cluster_at(reduced: np.ndarray, k: int, settings: Settings) -> Clustering:
     return Clustering(k=k, labels=model.labels_, distances=model.distances_,
                       silhouettes=sample_silhouettes(reduced, model.labels_,
                                                      random_state=settings.seed),
-                      inertia=model.inertia_)
+                      inertia=model.inertia_, centers=model.cluster_centers_)
 
 
 @dataclass(frozen=True)
@@ -181,11 +183,13 @@ class RunResult:
 
     def write(self, out_dir: str | Path,
               cluster_names: Mapping[int, str] | None = None) -> dict[str, Path]:
-        """Write labels.csv (with ``cluster_names`` if given), skipped.csv and run.json."""
+        """Write labels.csv (with ``cluster_names`` if given), skipped.csv, run.json and
+        model.npz (what ``assign`` needs to place new images)."""
         out = Path(out_dir)
         return {"labels": write_csv(self.labels(cluster_names), out / "labels.csv"),
                 "skipped": write_csv(skipped_frame(self.skipped), out / "skipped.csv"),
-                "run": write_json(self.record(), out / "run.json")}
+                "run": write_json(self.record(), out / "run.json"),
+                "model": SavedModel.from_result(self).save(out / MODEL_FILE)}
 
 
 def run_pipeline(source: str | os.PathLike, settings: Settings,

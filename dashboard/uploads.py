@@ -2,7 +2,9 @@
 
 Upload names come from the browser and are not trusted: each is reduced to a safe
 relative path inside the target folder. The total size is checked before anything
-is written, and so is the unpacked size of every zip (zip bombs). Files that are
+is written, and so is the unpacked size every zip declares; zips are then inflated
+once, to plain files, counting the bytes that really come out, because headers can
+lie (zip bombs). Files that are
 plainly not images are refused with the reason, before any decoding.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +21,11 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-import clustering.images.loading  # noqa: F401  (registers the HEIC/HEIF opener with Pillow)
 from clustering.errors import InputError
-from clustering.files.discover import Discovery, ImageRef, Skipped, discover, is_image_name
+from clustering.files.discover import Discovery, Skipped, discover, is_image_name
+from clustering.files.limits import human_size, too_many_pixels
+from clustering.files.zips import ZipTooLarge, extract_members
+from clustering.images.loading import MAX_PIXELS  # importing it registers the HEIC/HEIF opener
 
 MAX_TOTAL_ENV = "CLUSTERLENS_MAX_UPLOAD_MB"
 DEFAULT_MAX_TOTAL_MB = 1024.0
@@ -48,16 +53,6 @@ def max_total_bytes(environ: Mapping[str, str] | None = None) -> int:
     except ValueError:
         megabytes = DEFAULT_MAX_TOTAL_MB
     return int(megabytes * 1024 * 1024)
-
-
-def human_size(n_bytes: float) -> str:
-    """``1536`` -> ``"1.5 KB"``."""
-    size, unit = float(n_bytes), "bytes"
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            break
-        size /= 1024
-    return f"{size:.0f} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
 
 
 def check_total_size(total: int, limit: int, what: str = "The upload") -> None:
@@ -101,7 +96,7 @@ def save_uploads(uploads: Sequence[Upload], folder: str | os.PathLike,
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     refused: list[Skipped] = []
-    archives: list[Path] = []
+    archives: list[tuple[str, bytes]] = []
     for name, upload in named:
         if name is None:
             refused.append(Skipped(upload.name, "hidden file or unusable file name"))
@@ -109,23 +104,57 @@ def save_uploads(uploads: Sequence[Upload], folder: str | os.PathLike,
             if zip_problems[name]:
                 refused.append(Skipped(name, zip_problems[name]))
             else:
-                archives.append(_write(folder / ARCHIVES, name, upload.data))
+                archives.append((name, upload.data))
         elif not is_image_name(name):
             refused.append(Skipped(name, "not an image or a .zip file"))
         elif (reason := _image_problem(upload.data)) is not None:
             refused.append(Skipped(name, reason))
         else:
             _write(folder, name, upload.data)
+    plain_bytes = sum(len(u.data) for name, u in named
+                      if name is not None and name not in zip_problems)
+    refused += _unpack_archives(archives, folder, limit - plain_bytes)
     found = discover(folder)
-    for path in archives:
-        name = path.relative_to(folder / ARCHIVES).as_posix()
-        inner = discover(path)
-        found.images += [ImageRef(f"{name}/{ref.name}", ref.path, ref.member)
-                         for ref in inner.images]
-        found.skipped += [Skipped(f"{name}/{s.name}", s.reason) for s in inner.skipped]
-    found.images.sort(key=lambda ref: ref.name)
     found.skipped = refused + found.skipped
     return found
+
+
+def _unpack_archives(archives: Sequence[tuple[str, bytes]], folder: Path,
+                     limit: int) -> list[Skipped]:
+    """Inflate each zip's usable image members once, as plain files under ``folder/<zip>/``.
+
+    Later stages (thumbnails, fingerprints, features) then read plain files and never
+    inflate a member again. Bytes really inflated are counted against ``limit``
+    (headers can lie); past it everything unpacked here is removed and
+    :class:`UploadTooLarge` names the member. Returns the members refused.
+    """
+    refused: list[Skipped] = []
+    made: list[Path] = []
+    try:
+        for name, data in archives:
+            staging = _write(folder / ARCHIVES, name, data)  # discovery reads a path
+            inner = discover(staging)
+            refused += [Skipped(f"{name}/{s.name}", s.reason) for s in inner.skipped]
+            keep = []
+            for ref in inner.images:
+                target = safe_relative_name(f"{name}/{ref.name}")
+                if target is None or (folder / target).exists():
+                    refused.append(Skipped(f"{name}/{ref.name}", "unusable member name, or "
+                                           "the same name as another file once made safe"))
+                else:
+                    keep.append((ref, target))
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                infos = [archive.getinfo(ref.member) for ref, _ in keep]
+                written, lying = extract_members(
+                    archive, infos, folder, [t for _, t in keep],
+                    total_limit=limit - sum(p.stat().st_size for p in made))
+            made += written
+            refused += [Skipped(f"{name}/{member}", reason) for member, reason in lying.items()]
+    except ZipTooLarge as exc:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise UploadTooLarge(str(exc)) from None
+    return refused
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
@@ -146,11 +175,23 @@ def _image_problem(data: bytes) -> str | None:
     if not data:
         return "empty file (0 bytes)"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.size  # noqa: B018  (reading the header is the check)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size  # reading the header is the check
+    except Image.DecompressionBombError as exc:
+        return _bomb_reason(str(exc))
     except Exception:  # Pillow raises many types for bad headers
         return "not a recognised image (corrupt or mislabelled file)"
+    if width * height > MAX_PIXELS:
+        return too_many_pixels(width * height, MAX_PIXELS, (width, height))
     return None
+
+
+def _bomb_reason(pillow_message: str) -> str:
+    """The plain reason for Pillow's DecompressionBombError (its message holds the count)."""
+    found = re.search(r"\((\d+) pixels\)", pillow_message)
+    return too_many_pixels(int(found.group(1)) if found else MAX_PIXELS + 1, MAX_PIXELS)
 
 
 def _zip_problem(data: bytes, name: str, limit: int) -> str | None:

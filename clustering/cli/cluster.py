@@ -17,7 +17,7 @@ from clustering.errors import ImageLoadError
 from clustering.images.loading import open_image
 from clustering.pipeline import analyse
 from clustering.reduce.pca import parse_pca
-from clustering.reduce.projection import MAP_METHODS
+from clustering.settings import MAP_METHODS
 from clustering.settings import Settings
 
 
@@ -185,7 +185,7 @@ def cluster(args: argparse.Namespace) -> int:
           f"({result.map.seconds:.1f} s)")
     print(f"cluster names ({suggestions.reason}): "
           + "; ".join(f"{c}: {name}" for c, name in suggestions.names.items()))
-    print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}")
+    print(f"wrote {paths['labels']}, {paths['skipped']}, {paths['run']}, {paths['model']}")
     if args.report:
         report = Path(args.report)
         report.parent.mkdir(parents=True, exist_ok=True)

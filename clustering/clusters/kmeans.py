@@ -52,6 +52,28 @@ def check_k(k: int, n_samples: int) -> None:
                          f"({n_samples}); got k={k}")
 
 
+def count_distinct(X: np.ndarray) -> int:
+    """Number of distinct rows of ``X`` (exact copies of an image give equal rows)."""
+    return len(np.unique(np.ascontiguousarray(X), axis=0))
+
+
+def check_distinct(X: np.ndarray, k: int) -> int:
+    """Raise unless ``X`` has at least ``k`` (and 2) distinct rows; return how many it has.
+
+    k-means cannot make more clusters than there are distinct points: with copies
+    of one image every silhouette is undefined (the sweep failed with numpy's
+    "All-NaN slice encountered").
+    """
+    distinct = count_distinct(X)
+    if distinct < 2:
+        raise TooFewImages(f"only {distinct} distinct image(s) among {len(X)} (the rest are "
+                           f"exact copies): at least 2 different images are needed to cluster")
+    if k > distinct:
+        raise InvalidK(f"k={k} is more than the {distinct} distinct images among {len(X)} "
+                       f"(the rest are exact copies); k can be at most {distinct}")
+    return distinct
+
+
 class ImageClusterer(BaseEstimator, ClusterMixin):
     """k-means++ with ``n_clusters`` clusters.
 
@@ -70,6 +92,7 @@ class ImageClusterer(BaseEstimator, ClusterMixin):
     def fit(self, X: np.ndarray, y=None) -> "ImageClusterer":
         X = np.asarray(X, dtype=np.float32)
         check_k(self.n_clusters, len(X))
+        check_distinct(X, self.n_clusters)
         with _kmeans_threads():
             model = _kmeans(self.n_clusters, len(X), self.n_init, self.random_state,
                             self.minibatch_above).fit(X)
@@ -139,7 +162,8 @@ class KSweep(BaseEstimator):
         X = np.asarray(X, dtype=np.float32)
         n = len(X)
         check_k(self.k_min, n)
-        ks = np.arange(self.k_min, min(self.k_max, n - 1) + 1)
+        distinct = check_distinct(X, self.k_min)
+        ks = np.arange(self.k_min, min(self.k_max, n - 1, distinct) + 1)
         # One fixed sample for every k: its distance matrix is computed once.
         idx = np.arange(n)
         if n > self.silhouette_sample:

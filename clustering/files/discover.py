@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from clustering.errors import InputError
+from clustering.files.limits import is_name_too_long, path_too_long
+from clustering.files.zips import read_member
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".dib", ".tif", ".tiff",
@@ -39,8 +41,7 @@ class ImageRef:
         """Return the raw bytes of the file (or zip member)."""
         if self.member is None:
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+        return read_member(self.path, self.member)  # counts real bytes: headers can lie
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ def discover(source: str | os.PathLike | Sequence[str | os.PathLike],
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
+        try:
+            path.stat()
+        except OSError as exc:
+            if is_name_too_long(exc):
+                raise InputError(path_too_long(path)) from None
         if not path.exists():
             raise InputError(f"input not found: {path}")
         if path.is_dir():

@@ -16,6 +16,8 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from clustering.errors import ImageLoadError
+from clustering.files.limits import is_name_too_long, path_too_long
+from clustering.files.zips import ZipTooLarge
 
 try:  # HEIC/HEIF support is optional at import time but listed in requirements.
     import pillow_heif
@@ -39,7 +41,11 @@ def read_image_file(source: _Readable) -> bytes:
     """``source.read_bytes()``; a file that cannot be read raises :class:`ImageLoadError`."""
     try:
         return source.read_bytes()
+    except ZipTooLarge as exc:
+        raise ImageLoadError(str(exc)) from None
     except (OSError, zipfile.BadZipFile, zlib.error) as exc:
+        if is_name_too_long(exc):
+            raise ImageLoadError(path_too_long(getattr(source, "path", ""))) from None
         raise ImageLoadError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from None
 
 

@@ -7,7 +7,8 @@ import zipfile
 
 import pytest
 
-from dashboard.uploads import (ARCHIVES, MAX_TOTAL_ENV, Upload, UploadTooLarge, human_size,
+from clustering.files.limits import human_size
+from dashboard.uploads import (ARCHIVES, MAX_TOTAL_ENV, Upload, UploadTooLarge,
                                 max_total_bytes, safe_relative_name, save_uploads)
 from tests.app.app_helpers import png
 
