@@ -1,0 +1,171 @@
+"""Geometric check of candidate duplicate pairs, and groups that never chain.
+
+Hashes and features say two images *look alike*; different shots of one scene (a
+burst, a pan) look alike too. A true copy is the same picture: one image is the
+other, resized, re-encoded, brightened, mirrored, or cropped by a few percent. So a
+candidate pair is confirmed only when one image, cropped to a box that keeps at
+least :data:`MIN_SIDE` of each side (possibly mirrored), matches the other pixel for
+pixel at thumbnail size.
+
+The box is found cheaply and separably: a crop moves an image's column-mean profile
+along x and its row-mean profile along y, so the best box side and offset are
+searched on those 1-D profiles (one matrix product per pair chunk), then checked in
+2-D by resampling the bigger image's 16x16 thumbnail into the box and correlating
+it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
+
+Groups are *stars*: every member is a confirmed duplicate of its keeper, so
+A~B~C with A and C not duplicates never forms one group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+THUMB = 16  # side of the grey thumbnail used for the 2-D check
+PROFILE = 48  # length of the row and column profiles used to find the box
+GEOMETRY_DIM = THUMB * THUMB + 2 * PROFILE
+# A copy keeps at least this fraction of each side of its original: the benchmark's
+# crops cut 3-10 %; different shots of one scene that overlap this much are, in
+# practice, the same picture.
+MIN_SIDE = 0.80
+SIDE_STEP = 0.02  # box sides searched: MIN_SIDE, MIN_SIDE + step, ..., 1
+OFFSET_STEP = 0.01  # box offsets searched, as a fraction of the side
+# Correlation of the 2-D check a copy reaches (tuned on bench/duplicate_shots.py:
+# copies score >= 0.9, different shots of one scene mostly below 0.8).
+MIN_CORRELATION = 0.90
+FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
+PAIR_CHUNK = 8192  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 5,800 floats)
+
+
+def geometry_signature(image: Image.Image) -> np.ndarray:
+    """Grey 16x16 thumbnail, then column- and row-mean profiles (``GEOMETRY_DIM`` values)."""
+    grey = image.convert("L")
+    thumb = np.asarray(grey.resize((THUMB, THUMB), Image.Resampling.BOX), np.float32)
+    fine = np.asarray(grey.resize((PROFILE, PROFILE), Image.Resampling.BOX), np.float32)
+    return np.concatenate([thumb.ravel(), fine.mean(axis=0), fine.mean(axis=1)])
+
+
+def _boxes() -> np.ndarray:
+    """(b, 2) candidate boxes along one axis: (offset, side) as fractions."""
+    boxes = []
+    for side in np.arange(1.0, MIN_SIDE - 1e-9, -SIDE_STEP):
+        offsets = np.arange(0.0, 1.0 - side + 1e-9, OFFSET_STEP)
+        boxes += [(offset, side) for offset in offsets]
+    return np.array(boxes)
+
+
+def _resampler(offset: np.ndarray, side: np.ndarray, size: int) -> np.ndarray:
+    """(m, size, size) linear-interpolation matrices: row k samples the source at the
+    centre of target cell k of the box ``(offset, side)``."""
+    centre = (offset[:, None] + side[:, None] * (np.arange(size) + 0.5) / size) * size - 0.5
+    centre = np.clip(centre, 0, size - 1)
+    low = np.floor(centre).astype(np.int64)
+    high = np.minimum(low + 1, size - 1)
+    frac = (centre - low).astype(np.float32)
+    out = np.zeros((len(offset), size, size), np.float32)
+    m, k = np.indices(low.shape)
+    np.add.at(out, (m, k, low), 1 - frac)
+    np.add.at(out, (m, k, high), frac)
+    return out
+
+
+BOXES = _boxes()
+_PROFILE_MAP = _resampler(BOXES[:, 0], BOXES[:, 1], PROFILE)  # (b, P, P)
+# Every candidate box's resampled profile in one product: (P, b * P).
+_PROFILE_MATRIX = np.ascontiguousarray(
+    _PROFILE_MAP.transpose(2, 0, 1).reshape(PROFILE, -1))
+
+
+def _standardise(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    x = x - x.mean(axis=axis, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), 1e-6)
+
+
+def _best_box(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Index into BOXES of the box of ``big`` profiles (m, P) that best matches ``small``."""
+    sampled = (big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE)
+    score = np.einsum("mbp,mp->mb", _standardise(sampled), _standardise(small))
+    return score.argmax(axis=1)
+
+
+def _check(big: np.ndarray, small: np.ndarray, mirror: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation and kept area when ``small`` is a (mirrored) crop of ``big``.
+
+    ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM).
+    """
+    t = THUMB * THUMB
+    cols_small = small[:, t:t + PROFILE]
+    thumb_small = small[:, :t].reshape(-1, THUMB, THUMB)
+    if mirror:
+        cols_small, thumb_small = cols_small[:, ::-1], thumb_small[:, :, ::-1]
+    bx = BOXES[_best_box(big[:, t:t + PROFILE], cols_small)]
+    by = BOXES[_best_box(big[:, t + PROFILE:], small[:, t + PROFILE:])]
+    rx, ry = _resampler(bx[:, 0], bx[:, 1], THUMB), _resampler(by[:, 0], by[:, 1], THUMB)
+    crop = ry @ big[:, :t].reshape(-1, THUMB, THUMB) @ rx.transpose(0, 2, 1)
+    corr = np.einsum("mp,mp->m", _standardise(crop.reshape(len(big), -1)),
+                     _standardise(thumb_small.reshape(len(big), -1)))
+    return corr, bx[:, 1] * by[:, 1]
+
+
+def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
+                 progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair (m, 2): the best 2-D correlation over "j is a crop of i", "i is a
+    crop of j", each as is and mirrored, and the area fraction that crop keeps.
+
+    A pair where either thumbnail is flat gets NaN (geometry cannot tell).
+    ``progress(pairs done)`` is called after each chunk.
+    """
+    corr = np.full(len(pairs), np.nan, np.float32)
+    kept = np.full(len(pairs), np.nan, np.float32)
+    t = THUMB * THUMB
+    for begin in range(0, len(pairs), PAIR_CHUNK):
+        chunk = pairs[begin:begin + PAIR_CHUNK]
+        a, b = geometry[chunk[:, 0]], geometry[chunk[:, 1]]
+        best = np.full(len(chunk), -np.inf, np.float32)
+        area = np.zeros(len(chunk), np.float32)
+        for big, small in ((a, b), (b, a)):
+            for mirror in (False, True):
+                c, k = _check(big, small, mirror)
+                better = c > best
+                best[better], area[better] = c[better], k[better]
+        flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
+        best[flat] = np.nan
+        corr[begin:begin + len(chunk)], kept[begin:begin + len(chunk)] = best, area
+        if progress is not None:
+            progress(begin + len(chunk))
+    return corr, kept
+
+
+def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:
+    """Groups (of two or more) in which every member is linked to the first, the keeper.
+
+    Images are taken in ``priority`` order (best keeper first); each one not yet in a
+    group starts a group with every linked image not yet in one. No chains: a member
+    joins only through a direct link to its keeper.
+    """
+    n = len(priority)
+    if n == 0 or len(pairs) == 0:
+        return []
+    rank = np.empty(n, np.int64)
+    rank[priority] = np.arange(n)
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    both = both[np.lexsort((rank[both[:, 1]], rank[both[:, 0]]))]
+    by_image: dict[int, np.ndarray] = {}
+    cuts = np.flatnonzero(np.diff(both[:, 0])) + 1
+    for run in np.split(both, cuts):
+        by_image[int(run[0, 0])] = run[:, 1]
+    taken = np.zeros(n, bool)
+    groups = []
+    for keeper in priority[np.isin(priority, both[:, 0])]:
+        if taken[keeper]:
+            continue
+        members = by_image[int(keeper)]
+        members = members[~taken[members]]
+        if len(members):
+            taken[keeper] = True
+            taken[members] = True
+            groups.append(np.concatenate([[keeper], members]))
+    return groups
