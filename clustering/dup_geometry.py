@@ -10,7 +10,7 @@ pixel at thumbnail size.
 The box is found cheaply and separably: a crop moves an image's column-mean profile
 along x and its row-mean profile along y, so the best box side and offset are
 searched on those 1-D profiles (one matrix product per pair chunk), then checked in
-2-D by resampling the bigger image's 16x16 thumbnail into the box and correlating
+2-D by resampling the bigger image's 32x32 thumbnail into the box and correlating
 it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
 
 Groups are *stars*: every member is a confirmed duplicate of its keeper, so
@@ -24,24 +24,28 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-THUMB = 16  # side of the grey thumbnail used for the 2-D check
+THUMB = 32  # side of the grey thumbnail used for the 2-D check
 PROFILE = 48  # length of the row and column profiles used to find the box
 GEOMETRY_DIM = THUMB * THUMB + 2 * PROFILE
 # A copy keeps at least this fraction of each side of its original: the benchmark's
 # crops cut 3-10 %; different shots of one scene that overlap this much are, in
 # practice, the same picture.
-MIN_SIDE = 0.80
+MIN_SIDE = 0.86
 SIDE_STEP = 0.02  # box sides searched: MIN_SIDE, MIN_SIDE + step, ..., 1
 OFFSET_STEP = 0.01  # box offsets searched, as a fraction of the side
-# Correlation of the 2-D check a copy reaches (tuned on bench/duplicate_shots.py:
-# copies score >= 0.9, different shots of one scene mostly below 0.8).
-MIN_CORRELATION = 0.90
+# What a confirmed copy reaches, tuned on bench/duplicate_shots.py (seed 0): with
+# both, 1,002 of 1,019 true links pass and 3 of 1,286 links between different shots
+# of one scene. Thumbnail correlation: copies median 0.998, different shots 0.61.
+MIN_CORRELATION = 0.92
+# Area of the bigger image the crop keeps: copies keep >= 0.85 (crops of <= 7-10 %
+# a side); different shots that align at the smallest box searched keep 0.74.
+MIN_KEPT_AREA = 0.80
 FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
 PAIR_CHUNK = 8192  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 5,800 floats)
 
 
 def geometry_signature(image: Image.Image) -> np.ndarray:
-    """Grey 16x16 thumbnail, then column- and row-mean profiles (``GEOMETRY_DIM`` values)."""
+    """Grey 32x32 thumbnail, then column- and row-mean profiles (``GEOMETRY_DIM`` values)."""
     grey = image.convert("L")
     thumb = np.asarray(grey.resize((THUMB, THUMB), Image.Resampling.BOX), np.float32)
     fine = np.asarray(grey.resize((PROFILE, PROFILE), Image.Resampling.BOX), np.float32)
@@ -84,15 +88,19 @@ def _standardise(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), 1e-6)
 
 
-def _best_box(big: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Index into BOXES of the box of ``big`` profiles (m, P) that best matches ``small``."""
+def _best_box(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box of ``big`` profiles (m, P) that best matches ``small`` (index into
+    BOXES) and the correlation of the profiles there."""
     sampled = (big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE)
     score = np.einsum("mbp,mp->mb", _standardise(sampled), _standardise(small))
-    return score.argmax(axis=1)
+    best = score.argmax(axis=1)
+    return best, score[np.arange(len(best)), best]
 
 
-def _check(big: np.ndarray, small: np.ndarray, mirror: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Correlation and kept area when ``small`` is a (mirrored) crop of ``big``.
+def _check(big: np.ndarray, small: np.ndarray,
+           mirror: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Correlation of thumbnails, of profiles (the lower of x and y) and kept area
+    when ``small`` is a (mirrored) crop of ``big``.
 
     ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM).
     """
@@ -101,42 +109,48 @@ def _check(big: np.ndarray, small: np.ndarray, mirror: bool) -> tuple[np.ndarray
     thumb_small = small[:, :t].reshape(-1, THUMB, THUMB)
     if mirror:
         cols_small, thumb_small = cols_small[:, ::-1], thumb_small[:, :, ::-1]
-    bx = BOXES[_best_box(big[:, t:t + PROFILE], cols_small)]
-    by = BOXES[_best_box(big[:, t + PROFILE:], small[:, t + PROFILE:])]
+    ix, score_x = _best_box(big[:, t:t + PROFILE], cols_small)
+    iy, score_y = _best_box(big[:, t + PROFILE:], small[:, t + PROFILE:])
+    bx, by = BOXES[ix], BOXES[iy]
     rx, ry = _resampler(bx[:, 0], bx[:, 1], THUMB), _resampler(by[:, 0], by[:, 1], THUMB)
     crop = ry @ big[:, :t].reshape(-1, THUMB, THUMB) @ rx.transpose(0, 2, 1)
     corr = np.einsum("mp,mp->m", _standardise(crop.reshape(len(big), -1)),
                      _standardise(thumb_small.reshape(len(big), -1)))
-    return corr, bx[:, 1] * by[:, 1]
+    return corr, np.minimum(score_x, score_y), bx[:, 1] * by[:, 1]
 
 
 def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
-                 progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 progress: Callable[[int], None] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each pair (m, 2): the best 2-D correlation over "j is a crop of i", "i is a
-    crop of j", each as is and mirrored, and the area fraction that crop keeps.
+    crop of j", each as is and mirrored, the profiles' correlation there and the
+    area fraction that crop keeps.
 
     A pair where either thumbnail is flat gets NaN (geometry cannot tell).
     ``progress(pairs done)`` is called after each chunk.
     """
     corr = np.full(len(pairs), np.nan, np.float32)
     kept = np.full(len(pairs), np.nan, np.float32)
+    profile = np.full(len(pairs), np.nan, np.float32)
     t = THUMB * THUMB
     for begin in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[begin:begin + PAIR_CHUNK]
         a, b = geometry[chunk[:, 0]], geometry[chunk[:, 1]]
         best = np.full(len(chunk), -np.inf, np.float32)
         area = np.zeros(len(chunk), np.float32)
+        prof = np.zeros(len(chunk), np.float32)
         for big, small in ((a, b), (b, a)):
             for mirror in (False, True):
-                c, k = _check(big, small, mirror)
+                c, p, k = _check(big, small, mirror)
                 better = c > best
-                best[better], area[better] = c[better], k[better]
+                best[better], prof[better], area[better] = c[better], p[better], k[better]
         flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
         best[flat] = np.nan
-        corr[begin:begin + len(chunk)], kept[begin:begin + len(chunk)] = best, area
+        done = slice(begin, begin + len(chunk))
+        corr[done], profile[done], kept[done] = best, prof, area
         if progress is not None:
             progress(begin + len(chunk))
-    return corr, kept
+    return corr, profile, kept
 
 
 def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:

@@ -36,8 +36,8 @@ from sklearn.base import BaseEstimator
 
 from clustering.cache import FeatureCache
 from clustering.discover import ImageRef, Skipped
-from clustering.dup_geometry import (GEOMETRY_DIM, MIN_CORRELATION, geometry_signature,
-                                     star_groups, verify_pairs)
+from clustering.dup_geometry import (GEOMETRY_DIM, MIN_CORRELATION, MIN_KEPT_AREA,
+                                     geometry_signature, star_groups, verify_pairs)
 from clustering.features import FeatureSet, Progress, ProgressCallback
 from clustering.loading import open_image
 from clustering.per_image import full_size, map_images
@@ -321,13 +321,15 @@ class DuplicateFinder(BaseEstimator):
         report(len(sig), len(sig))
         pairs, reasons, cosines = _merge_links(found, len(sig))
         distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
-        corr, kept = self._geometry(sig, pairs, reasons, report)
-        confirmed = self._confirmed(reasons, distance, corr)
+        corr, profile, kept = self._geometry(sig, pairs, reasons, report)
+        confirmed = self._confirmed(reasons, distance, corr, kept)
         names = np.asarray(sig.names, dtype=object)
         frame = pd.DataFrame({"file_a": names[pairs[:, 0]], "file_b": names[pairs[:, 1]],
                               "reason": reasons, "hash_distance": distance,
                               "cosine": np.round(cosines, 4),
-                              "correlation": np.round(corr, 4), "kept_area": np.round(kept, 3)})
+                              "correlation": np.round(corr, 4),
+                              "profile_correlation": np.round(profile, 4),
+                              "kept_area": np.round(kept, 3)})
         self.pairs_ = frame[confirmed].reset_index(drop=True)
         self.similar_ = frame[~confirmed].reset_index(drop=True)
         order = self._priority(sig)
@@ -338,24 +340,26 @@ class DuplicateFinder(BaseEstimator):
 
     @staticmethod
     def _geometry(sig: Signatures, pairs: np.ndarray, reasons: np.ndarray,
-                  report: "_Reporter") -> tuple[np.ndarray, np.ndarray]:
-        """Correlation and kept area of every pair (NaN where there is no geometry)."""
-        nan = np.full(len(pairs), np.nan, np.float32)
+                  report: "_Reporter") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Correlations (thumbnails, profiles) and kept area of every pair (NaN where
+        there is no geometry)."""
+        corr, profile, kept = (np.full(len(pairs), np.nan, np.float32) for _ in range(3))
         check = np.flatnonzero(reasons != "identical files")
         if sig.geometry is None or not len(check):
-            return nan, nan.copy()
-        corr, kept = nan, nan.copy()
-        corr[check], kept[check] = verify_pairs(
+            return corr, profile, kept
+        corr[check], profile[check], kept[check] = verify_pairs(
             sig.geometry, pairs[check], lambda done: report(done, len(check)))
-        return corr, kept
+        return corr, profile, kept
 
-    def _confirmed(self, reasons: np.ndarray, distance: np.ndarray,
-                   corr: np.ndarray) -> np.ndarray:
+    def _confirmed(self, reasons: np.ndarray, distance: np.ndarray, corr: np.ndarray,
+                   kept: np.ndarray) -> np.ndarray:
         """Which candidate links are duplicates: identical files; pairs whose geometry
-        matches; and, where geometry cannot tell (flat images, no geometry), pairs
-        whose hashes alone are close enough."""
+        matches (one is the other, cropped a little); and, where geometry cannot tell
+        (flat images, no geometry), pairs whose hashes alone are close enough."""
         unknown = np.isnan(corr)
-        return ((reasons == "identical files") | (~unknown & (corr >= MIN_CORRELATION))
+        with np.errstate(invalid="ignore"):
+            matches = (corr >= MIN_CORRELATION) & (kept >= MIN_KEPT_AREA)
+        return ((reasons == "identical files") | (~unknown & matches)
                 | (unknown & (distance <= self.thresholds_.hash_bits)))
 
     def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:
