@@ -13,8 +13,8 @@ searched on those 1-D profiles (one matrix product per pair chunk), then checked
 2-D by resampling the bigger image's 32x32 thumbnail into the box and correlating
 it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
 
-Groups are *stars*: every member is a confirmed duplicate of its keeper, so
-A~B~C with A and C not duplicates never forms one group.
+In a group every member is a confirmed duplicate of its keeper and of every other
+member, so A~B~C with A and C not duplicates never forms one group.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ MIN_CORRELATION = 0.92
 # Area of the bigger image the crop keeps: copies keep >= 0.85 (crops of <= 7-10 %
 # a side); different shots that align at the smallest box searched keep 0.74.
 MIN_KEPT_AREA = 0.80
+# When the hashes already agree (within the sensitivity's hash_bits), geometry only
+# has to not contradict them: sharp noise-like photos (star fields) lose detail in
+# JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
+MIN_CORRELATION_HASH_AGREES = 0.80
 FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
 PAIR_CHUNK = 8192  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 5,800 floats)
 
@@ -154,11 +158,13 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
 
 
 def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:
-    """Groups (of two or more) in which every member is linked to the first, the keeper.
+    """Groups (of two or more) in which every member is linked to the keeper (the
+    first) and to every other member.
 
     Images are taken in ``priority`` order (best keeper first); each one not yet in a
-    group starts a group with every linked image not yet in one. No chains: a member
-    joins only through a direct link to its keeper.
+    group starts a group and takes, best first, each image linked to it and to every
+    member taken so far. So A~B~C with A and C not linked never forms one group: a
+    tolerance chain is not a duplicate.
     """
     n = len(priority)
     if n == 0 or len(pairs) == 0:
@@ -167,19 +173,19 @@ def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:
     rank[priority] = np.arange(n)
     both = np.concatenate([pairs, pairs[:, ::-1]])
     both = both[np.lexsort((rank[both[:, 1]], rank[both[:, 0]]))]
-    by_image: dict[int, np.ndarray] = {}
     cuts = np.flatnonzero(np.diff(both[:, 0])) + 1
-    for run in np.split(both, cuts):
-        by_image[int(run[0, 0])] = run[:, 1]
+    linked = {int(run[0, 0]): run[:, 1] for run in np.split(both, cuts)}
+    neighbours = {i: set(js.tolist()) for i, js in linked.items()}
     taken = np.zeros(n, bool)
     groups = []
     for keeper in priority[np.isin(priority, both[:, 0])]:
         if taken[keeper]:
             continue
-        members = by_image[int(keeper)]
-        members = members[~taken[members]]
-        if len(members):
-            taken[keeper] = True
-            taken[members] = True
-            groups.append(np.concatenate([[keeper], members]))
+        group = [int(keeper)]
+        for j in linked[int(keeper)]:
+            if not taken[j] and all(m in neighbours[int(j)] for m in group[1:]):
+                group.append(int(j))
+        if len(group) > 1:
+            taken[group] = True
+            groups.append(np.array(group))
     return groups

@@ -36,7 +36,8 @@ from sklearn.base import BaseEstimator
 
 from clustering.cache import FeatureCache
 from clustering.discover import ImageRef, Skipped
-from clustering.dup_geometry import (GEOMETRY_DIM, MIN_CORRELATION, MIN_KEPT_AREA,
+from clustering.dup_geometry import (GEOMETRY_DIM, MIN_CORRELATION,
+                                     MIN_CORRELATION_HASH_AGREES, MIN_KEPT_AREA,
                                      geometry_signature, star_groups, verify_pairs)
 from clustering.features import FeatureSet, Progress, ProgressCallback
 from clustering.loading import open_image
@@ -357,10 +358,12 @@ class DuplicateFinder(BaseEstimator):
         matches (one is the other, cropped a little); and, where geometry cannot tell
         (flat images, no geometry), pairs whose hashes alone are close enough."""
         unknown = np.isnan(corr)
+        hash_agrees = distance <= self.thresholds_.hash_bits
+        needed = np.where(hash_agrees, MIN_CORRELATION_HASH_AGREES, MIN_CORRELATION)
         with np.errstate(invalid="ignore"):
-            matches = (corr >= MIN_CORRELATION) & (kept >= MIN_KEPT_AREA)
+            matches = (corr >= needed) & (kept >= MIN_KEPT_AREA)
         return ((reasons == "identical files") | (~unknown & matches)
-                | (unknown & (distance <= self.thresholds_.hash_bits)))
+                | (unknown & hash_agrees))
 
     def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:
         """Links from feature neighbours whose hashes pass the looser gate."""
