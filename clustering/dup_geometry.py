@@ -13,8 +13,9 @@ searched on those 1-D profiles (one matrix product per pair chunk), then checked
 2-D by resampling the bigger image's 32x32 thumbnail into the box and correlating
 it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
 
-In a group every member is a confirmed duplicate of its keeper and of every other
-member, so A~B~C with A and C not duplicates never forms one group.
+In a group every member is a confirmed duplicate of its keeper and no two members
+failed the check against each other, so A~B~C with A and C not duplicates never
+forms one group.
 """
 
 from __future__ import annotations
@@ -157,14 +158,16 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
     return corr, profile, kept
 
 
-def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:
+def star_groups(priority: np.ndarray, pairs: np.ndarray,
+                rejected: np.ndarray | None = None) -> list[np.ndarray]:
     """Groups (of two or more) in which every member is linked to the keeper (the
-    first) and to every other member.
+    first) and no two members are a ``rejected`` pair (candidates that look alike
+    but failed the geometric check).
 
     Images are taken in ``priority`` order (best keeper first); each one not yet in a
-    group starts a group and takes, best first, each image linked to it and to every
-    member taken so far. So A~B~C with A and C not linked never forms one group: a
-    tolerance chain is not a duplicate.
+    group starts a group and takes, best first, each image linked to it that no
+    member taken so far rejects. So A~B~C with A and C known to differ never forms
+    one group, while a copy whose link to one other copy was missed still joins.
     """
     n = len(priority)
     if n == 0 or len(pairs) == 0:
@@ -175,16 +178,19 @@ def star_groups(priority: np.ndarray, pairs: np.ndarray) -> list[np.ndarray]:
     both = both[np.lexsort((rank[both[:, 1]], rank[both[:, 0]]))]
     cuts = np.flatnonzero(np.diff(both[:, 0])) + 1
     linked = {int(run[0, 0]): run[:, 1] for run in np.split(both, cuts)}
-    neighbours = {i: set(js.tolist()) for i, js in linked.items()}
+    apart: dict[int, set[int]] = {}
+    for i, j in (np.zeros((0, 2), np.int64) if rejected is None else rejected).tolist():
+        apart.setdefault(i, set()).add(j)
+        apart.setdefault(j, set()).add(i)
     taken = np.zeros(n, bool)
     groups = []
     for keeper in priority[np.isin(priority, both[:, 0])]:
         if taken[keeper]:
             continue
         group = [int(keeper)]
-        for j in linked[int(keeper)]:
-            if not taken[j] and all(m in neighbours[int(j)] for m in group[1:]):
-                group.append(int(j))
+        for j in linked[int(keeper)].tolist():
+            if not taken[j] and not apart.get(j, set()).intersection(group):
+                group.append(j)
         if len(group) > 1:
             taken[group] = True
             groups.append(np.array(group))

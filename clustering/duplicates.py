@@ -335,7 +335,7 @@ class DuplicateFinder(BaseEstimator):
         self.similar_ = frame[~confirmed].reset_index(drop=True)
         order = self._priority(sig)
         self.groups_ = [[sig.names[i] for i in group]
-                        for group in star_groups(order, pairs[confirmed])]
+                        for group in star_groups(order, pairs[confirmed], pairs[~confirmed])]
         self.groups_.sort(key=lambda names: (-len(names), names[0]))
         return self
 

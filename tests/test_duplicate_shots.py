@@ -89,15 +89,16 @@ def test_similar_shots_are_offered_apart(finder: DuplicateFinder) -> None:
 
 
 def test_star_groups_never_chain() -> None:
-    # 0~1 and 1~2 are links; 0 and 2 are not: whichever is keeper, 0 and 2 stay apart.
+    # 0~1 and 1~2 are links, 0 and 2 failed the check: whoever keeps, 0 and 2 stay apart.
     pairs = np.array([[0, 1], [1, 2], [3, 4], [3, 5], [4, 5]])
-    links = {frozenset(p) for p in pairs.tolist()}
+    rejected = np.array([[0, 2]])
     for priority in ([0, 1, 2, 3, 4, 5], [1, 0, 2, 4, 3, 5], [2, 1, 0, 5, 4, 3]):
-        groups = [g.tolist() for g in star_groups(np.array(priority), pairs)]
+        groups = [g.tolist() for g in star_groups(np.array(priority), pairs, rejected)]
         assert not any({0, 2} <= set(g) for g in groups)
-        assert [sorted(g) for g in groups if 3 in g] == [[3, 4, 5]]  # a clique stays whole
-        for group in groups:  # every member is linked to every other
-            assert all(frozenset((a, b)) in links for a in group for b in group if a < b)
+        assert [sorted(g) for g in groups if 3 in g] == [[3, 4, 5]]
+        links = {frozenset(p) for p in pairs.tolist()}
+        for group in groups:  # every member is linked to its keeper
+            assert all(frozenset((group[0], m)) in links for m in group[1:])
 
 
 def test_geometry_confirms_a_crop_and_rejects_a_pan() -> None:

@@ -148,12 +148,19 @@ def _register_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("truth", metavar="TRUTH_CSV", help="file,label CSV")
     parser.add_argument("--out", metavar="CSV",
                         help="write the cluster x label contingency table here")
+    parser.add_argument("--file-column", metavar="NAME",
+                        help="TRUTH_CSV's column of file names (default: the one named file, "
+                             "filename, image, path, filepath, name, ...)")
+    parser.add_argument("--label-column", metavar="NAME",
+                        help="TRUTH_CSV's column of labels (default: the one named label, "
+                             "class, category, truth, target, ...)")
     parser.set_defaults(func=evaluate_command)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
     try:
-        result = evaluate(read_labels(args.labels), read_truth(args.truth))
+        result = evaluate(read_labels(args.labels),
+                          read_truth(args.truth, args.file_column, args.label_column))
     except EvaluationInputError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from None
     print(f"{result.matched} file(s) in both tables")
