@@ -46,7 +46,7 @@ MIN_KEPT_AREA = 0.80
 # JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
 MIN_CORRELATION_HASH_AGREES = 0.80
 FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
-PAIR_CHUNK = 8192  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 5,800 floats)
+PAIR_CHUNK = 2048  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 3,100 floats)
 
 
 def geometry_signature(image: Image.Image) -> np.ndarray:
@@ -76,8 +76,8 @@ def _resampler(offset: np.ndarray, side: np.ndarray, size: int) -> np.ndarray:
     frac = (centre - low).astype(np.float32)
     out = np.zeros((len(offset), size, size), np.float32)
     m, k = np.indices(low.shape)
-    np.add.at(out, (m, k, low), 1 - frac)
-    np.add.at(out, (m, k, high), frac)
+    out[m, k, low] = 1 - frac  # each (m, k) once per statement: no np.add.at needed
+    out[m, k, high] += frac
     return out
 
 
@@ -93,35 +93,46 @@ def _standardise(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), 1e-6)
 
 
-def _best_box(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The box of ``big`` profiles (m, P) that best matches ``small`` (index into
-    BOXES) and the correlation of the profiles there."""
-    sampled = (big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE)
-    score = np.einsum("mbp,mp->mb", _standardise(sampled), _standardise(small))
+def _profile_scores(big: np.ndarray) -> np.ndarray:
+    """(m, boxes, P) standardised profiles of ``big`` (m, P) resampled into every box."""
+    return _standardise((big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE))
+
+
+def _best_box(sampled: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box (index into BOXES) whose resampled profile, among ``sampled`` (from
+    :func:`_profile_scores`), best matches ``small`` (m, P), and that correlation."""
+    score = np.einsum("mbp,mp->mb", sampled, _standardise(small))
     best = score.argmax(axis=1)
     return best, score[np.arange(len(best)), best]
 
 
-def _check(big: np.ndarray, small: np.ndarray,
-           mirror: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Correlation of thumbnails, of profiles (the lower of x and y) and kept area
-    when ``small`` is a (mirrored) crop of ``big``.
+def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thumbnail correlation, profile correlation (the lower of x and y) and kept area
+    when ``small`` is a crop of ``big``, the better of as-is and mirrored.
 
-    ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM).
+    ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM) as float32.
     """
-    t = THUMB * THUMB
-    cols_small = small[:, t:t + PROFILE]
-    thumb_small = small[:, :t].reshape(-1, THUMB, THUMB)
-    if mirror:
-        cols_small, thumb_small = cols_small[:, ::-1], thumb_small[:, :, ::-1]
-    ix, score_x = _best_box(big[:, t:t + PROFILE], cols_small)
-    iy, score_y = _best_box(big[:, t + PROFILE:], small[:, t + PROFILE:])
-    bx, by = BOXES[ix], BOXES[iy]
-    rx, ry = _resampler(bx[:, 0], bx[:, 1], THUMB), _resampler(by[:, 0], by[:, 1], THUMB)
-    crop = ry @ big[:, :t].reshape(-1, THUMB, THUMB) @ rx.transpose(0, 2, 1)
-    corr = np.einsum("mp,mp->m", _standardise(crop.reshape(len(big), -1)),
-                     _standardise(thumb_small.reshape(len(big), -1)))
-    return corr, np.minimum(score_x, score_y), bx[:, 1] * by[:, 1]
+    t, m = THUMB * THUMB, len(big)
+    iy, score_y = _best_box(_profile_scores(big[:, t + PROFILE:]), small[:, t + PROFILE:])
+    by = BOXES[iy]
+    rows = _resampler(by[:, 0], by[:, 1], THUMB) @ big[:, :t].reshape(m, THUMB, THUMB)
+    sampled_x = _profile_scores(big[:, t:t + PROFILE])
+    best = np.full(m, -np.inf, np.float32)
+    profile, kept = np.zeros(m, np.float32), np.zeros(m, np.float32)
+    for mirror in (False, True):
+        cols, thumb = small[:, t:t + PROFILE], small[:, :t].reshape(m, THUMB, THUMB)
+        if mirror:
+            cols, thumb = cols[:, ::-1], thumb[:, :, ::-1]
+        ix, score_x = _best_box(sampled_x, cols)
+        bx = BOXES[ix]
+        crop = rows @ _resampler(bx[:, 0], bx[:, 1], THUMB).transpose(0, 2, 1)
+        corr = np.einsum("mp,mp->m", _standardise(crop.reshape(m, -1)),
+                         _standardise(thumb.reshape(m, -1)))
+        better = corr > best
+        best[better] = corr[better]
+        profile[better] = np.minimum(score_x, score_y)[better]
+        kept[better] = (bx[:, 1] * by[:, 1])[better]
+    return best, profile, kept
 
 
 def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
@@ -140,15 +151,15 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
     t = THUMB * THUMB
     for begin in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[begin:begin + PAIR_CHUNK]
-        a, b = geometry[chunk[:, 0]], geometry[chunk[:, 1]]
+        a = geometry[chunk[:, 0]].astype(np.float32)
+        b = geometry[chunk[:, 1]].astype(np.float32)
         best = np.full(len(chunk), -np.inf, np.float32)
         area = np.zeros(len(chunk), np.float32)
         prof = np.zeros(len(chunk), np.float32)
         for big, small in ((a, b), (b, a)):
-            for mirror in (False, True):
-                c, p, k = _check(big, small, mirror)
-                better = c > best
-                best[better], prof[better], area[better] = c[better], p[better], k[better]
+            c, p, k = _check(big, small)
+            better = c > best
+            best[better], prof[better], area[better] = c[better], p[better], k[better]
         flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
         best[flat] = np.nan
         done = slice(begin, begin + len(chunk))

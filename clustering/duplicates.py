@@ -112,7 +112,7 @@ class Signatures:
     skipped: list[Skipped] = field(default_factory=list)
     computed: int = 0
     cached: int = 0
-    geometry: np.ndarray | None = None  # (n, GEOMETRY_DIM) float32; None: no geometric check
+    geometry: np.ndarray | None = None  # (n, GEOMETRY_DIM) uint8 grey levels; None: no check
 
     def __len__(self) -> int:
         return len(self.names)
@@ -146,7 +146,7 @@ def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = 
                       height=found.values[:, 1].astype(np.int64), file_size=found.file_sizes,
                       phash=_to_uint64(codes[:, :8]), phash_mirror=_to_uint64(codes[:, 8:]),
                       skipped=found.skipped, computed=found.computed, cached=found.cached,
-                      geometry=np.ascontiguousarray(found.values[:, 18:]))
+                      geometry=np.round(found.values[:, 18:]).astype(np.uint8))
 
 
 def _to_uint64(codes: np.ndarray) -> np.ndarray:
