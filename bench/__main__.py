@@ -3,6 +3,7 @@
     PYTHONPATH=. .venv/bin/python -m bench              # the four of issue #5 (~20 min)
     PYTHONPATH=. .venv/bin/python -m bench --quick      # fewer images and runs (~6 min)
     PYTHONPATH=. .venv/bin/python -m bench --only cache,precision
+    PYTHONPATH=. .venv/bin/python -m bench --only duplicate_shots,duplicates,duplicates_scale
     PYTHONPATH=. .venv/bin/python -m bench --all        # also every other bench/*.py
     PYTHONPATH=. .venv/bin/python -m bench --summary    # only re-print the summary
     PYTHONPATH=. .venv/bin/python -m bench --record     # write bench/RESULTS.md from results/
@@ -104,6 +105,11 @@ def targets() -> list[list]:
         for what, measured, target, verdict in cs["checks"]:
             value = f"{measured:,.2f}" if isinstance(measured, float) else str(measured)
             rows.append([what, value, target, verdict, "clustering_scale"])
+    for name in ("duplicate_shots", "duplicates_scale"):  # issue 9
+        data = load(name)
+        for what, measured, goal, verdict in (data or {}).get("checks", []):
+            rows.append([what, f"{measured:,.3f}" if isinstance(measured, float) else measured,
+                         goal, verdict, name])
     return rows
 
 

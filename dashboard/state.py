@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from clustering.cache import default_cache_dir
-from clustering.features import FeatureSet
+from clustering.features.extract import FeatureSet
 from clustering.files.discover import Discovery
 from clustering.settings import PCA_COMPONENTS_OFFERED, Settings
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 from clustering.errors import ClusterLensError, InputError, InvalidK, WeightsUnavailable
-from clustering.features import FeatureSet
+from clustering.features.extract import FeatureSet
 from clustering.files.discover import Discovery, discover
 from clustering.images.engine import Progress
 from clustering.pipeline import compute_features
@@ -128,9 +129,35 @@ def features_for(args: argparse.Namespace, found: Discovery,
     return features
 
 
+# On a non-terminal (a CI log, a pipe) progress is one line this often, not a bar
+# redrawn per image (which a log keeps as thousands of lines).
+PLAIN_PROGRESS_EVERY_S = 5.0
+
+
+def _plain_line(what: str, progress: Progress) -> str:
+    eta = "" if progress.eta_s is None else f", {progress.eta_s:.0f} s left"
+    return (f"{what}: {progress.done}/{progress.total} images ({progress.images_per_s:.1f}/s, "
+            f"{progress.cached} cached, {progress.skipped} skipped{eta})")
+
+
 @contextmanager
-def progress_bar(total: int, what: str) -> Iterator[Callable[[Progress], None]]:
-    """A tqdm bar on stderr fed by :class:`Progress` reports."""
+def progress_bar(total: int, what: str,
+                 every_s: float = PLAIN_PROGRESS_EVERY_S) -> Iterator[Callable[[Progress], None]]:
+    """A tqdm bar on stderr fed by :class:`Progress` reports; on a non-terminal, one
+    plain line every ``every_s`` seconds and one at the end."""
+    if not sys.stderr.isatty():
+        state: dict = {"last": None, "shown": None, "at": -float("inf")}
+
+        def plain(progress: Progress) -> None:
+            state["last"] = progress
+            if time.monotonic() - state["at"] >= every_s:
+                print(_plain_line(what, progress), file=sys.stderr, flush=True)
+                state["shown"], state["at"] = progress, time.monotonic()
+
+        yield plain
+        if state["last"] is not state["shown"]:  # where it ended
+            print(_plain_line(what, state["last"]), file=sys.stderr, flush=True)
+        return
     from tqdm import tqdm
 
     with tqdm(total=total, desc=what, unit="img", file=sys.stderr, leave=False,

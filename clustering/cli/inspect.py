@@ -8,14 +8,16 @@ import pandas as pd
 
 from clustering.cache import FeatureCache
 from clustering.cli.cluster import k_value
-from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
-                                   features_for, find_images, progress_bar, settings_from_args)
+from clustering.cli.common import (EXIT_INPUT, EXIT_WEIGHTS, CommandError, add_input_options,
+                                   arg_type, features_for, find_images, progress_bar,
+                                   settings_from_args)
+from clustering.clusters.kmeans import check_k
+from clustering.export.tables import neutralise, write_csv
+from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import Discovery, Skipped
+from clustering.pipeline import analyse
 from clustering.review.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
 from clustering.review.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
-from clustering.export.tables import neutralise, write_csv
-from clustering.clusters.kmeans import check_k
-from clustering.pipeline import analyse
 from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.settings import Settings
 
@@ -99,13 +101,17 @@ def _register_quality(subparsers: argparse._SubParsersAction) -> None:
                         help="clusters for the outlier flags (default: auto)")
     parser.add_argument("--no-outliers", action="store_true",
                         help="skip features and clustering: image flags only")
-    parser.set_defaults(func=quality)
+    # No --model: VGG16 when its weights are on this machine, else a clear message
+    # (features are only needed for the outlier flags; no download is attempted).
+    parser.set_defaults(func=quality, model=None)
 
 
 def _clusters(args: argparse.Namespace, found: Discovery) -> tuple[pd.DataFrame | None, str]:
     """The clustering the outlier flags need (or None) and a note saying what was done."""
     if args.no_outliers:
         return None, "no outlier flags (--no-outliers)"
+    if args.model is None:
+        args.model = _default_quality_model(args)
     settings = settings_from_args(args, k=args.k)
     if args.k is not None:
         check_k(args.k, len(found.images))
@@ -114,6 +120,19 @@ def _clusters(args: argparse.Namespace, found: Discovery) -> tuple[pd.DataFrame 
         return None, "no outlier flags: fewer than 3 loadable images to cluster"
     result = analyse(features, settings, found)
     return result.clusters_frame(), f"outliers among k={result.clustering.k} clusters"
+
+
+def _default_quality_model(args: argparse.Namespace) -> str:
+    """VGG16 when its weights are given or cached here; otherwise a one-line error that
+    says features serve only the outlier flags, instead of a download attempt."""
+    spec = SPECS[("vgg16", args.layer != "pooled")]
+    if args.weights or (models_dir() / spec.filename).is_file():
+        return "vgg16"
+    raise CommandError(
+        f"the outlier flags need image features and VGG16 weights are not on this machine "
+        f"({spec.filename} is not in {models_dir()}): add --model handcrafted (offline "
+        f"extractor) or --no-outliers (image flags only), or --model vgg16 to download them",
+        EXIT_WEIGHTS)
 
 
 def quality(args: argparse.Namespace) -> int:
@@ -148,12 +167,19 @@ def _register_evaluate(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("truth", metavar="TRUTH_CSV", help="file,label CSV")
     parser.add_argument("--out", metavar="CSV",
                         help="write the cluster x label contingency table here")
+    parser.add_argument("--file-column", metavar="NAME",
+                        help="TRUTH_CSV's column of file names (default: the one named file, "
+                             "filename, image, path, filepath, name, ...)")
+    parser.add_argument("--label-column", metavar="NAME",
+                        help="TRUTH_CSV's column of labels (default: the one named label, "
+                             "class, category, truth, target, ...)")
     parser.set_defaults(func=evaluate_command)
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
     try:
-        result = evaluate(read_labels(args.labels), read_truth(args.truth))
+        result = evaluate(read_labels(args.labels),
+                          read_truth(args.truth, args.file_column, args.label_column))
     except EvaluationInputError as exc:
         raise CommandError(str(exc), EXIT_INPUT) from None
     print(f"{result.matched} file(s) in both tables")

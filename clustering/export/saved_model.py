@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from clustering.files.discover import ImageRef
     from clustering.features.base import FeatureExtractor
-    from clustering.features import FeatureSet
+    from clustering.features.extract import FeatureSet
     from clustering.images.engine import ProgressCallback
     from clustering.pipeline import RunResult
 

@@ -12,8 +12,11 @@ Two images are *linked* when
   cropping moves a pHash a lot but features little, while the looser hash gate
   keeps distinct photos of one subject apart.
 
-Linked images form groups transitively (connected components of the link graph,
-i.e. union-find). Candidates come from k-nearest-neighbour searches with faiss
+Every candidate link except identical files must then pass a geometric check
+(:mod:`clustering.review.geometry`): one image, cropped by at most a fifth of each side
+and possibly mirrored, must match the other at thumbnail size. Candidates that
+look alike but fail it are *similar shots* (``similar_``), never duplicates.
+Groups are stars around their keeper, never chains. Candidates come from k-nearest-neighbour searches with faiss
 (a binary index for the hashes, an inner-product index for the features), so memory
 grows with the number of images, never with its square. One ``sensitivity`` between
 0 (strict) and 1 (loose) sets all thresholds; 0.5 is the default, tuned on
@@ -22,6 +25,7 @@ grows with the number of images, never with its square. One ``sensitivity`` betw
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,18 +35,23 @@ from PIL import Image, ImageOps
 from sklearn.base import BaseEstimator
 
 from clustering.cache import FeatureCache
-from clustering.files.discover import ImageRef, Skipped
 from clustering.features.extract import FeatureSet
-from clustering.images.engine import ProgressCallback, map_images
+from clustering.files.discover import ImageRef, Skipped
+from clustering.images.engine import Progress, ProgressCallback, map_images
 from clustering.images.loading import full_size, open_image
+from clustering.review.geometry import (GEOMETRY_DIM, MIN_CORRELATION,
+                                        MIN_CORRELATION_HASH_AGREES, MIN_KEPT_AREA,
+                                        geometry_signature, star_groups, verify_pairs)
 from clustering.settings import Settings
 
-SIGNATURE_VERSION = 1
+SIGNATURE_VERSION = 2  # 2: with the geometry of clustering.review.geometry
 HASH_DRAFT = 64  # decode JPEGs at no less than this short side: pHash needs 32 x 32
 NEIGHBOURS = 16  # candidates per image and per search
 QUERY_CHUNK = 4096  # images searched at once (bounds the memory of each search)
 EXACT_UP_TO = 20_000  # exact feature search up to this many images, approximate beyond
-IVF_PROBES = 16  # cells an approximate feature search visits
+# Approximate feature search beyond EXACT_UP_TO: an HNSW graph. At 100k x 512 it took
+# 24 s where IVF (sqrt(n) lists, 16 probes) took 45 s (bench/duplicates_scale.py).
+HNSW_LINKS, HNSW_BUILD, HNSW_SEARCH = 16, 40, 32
 SENSITIVITY_WORDS = {"strict": 0.2, "normal": 0.5, "loose": 0.8}
 
 # (at sensitivity 0, at sensitivity 1), interpolated linearly in between.
@@ -106,6 +115,7 @@ class Signatures:
     skipped: list[Skipped] = field(default_factory=list)
     computed: int = 0
     cached: int = 0
+    geometry: np.ndarray | None = None  # (n, GEOMETRY_DIM) uint8 grey levels; None: no check
 
     def __len__(self) -> int:
         return len(self.names)
@@ -121,23 +131,25 @@ def perceptual_hashes(image: Image.Image) -> np.ndarray:
 
 
 def image_signature(data: bytes) -> np.ndarray:
-    """``[width, height, pHash bytes (8), mirrored pHash bytes (8)]`` of an image file."""
+    """``[width, height, pHash bytes (8), mirrored pHash bytes (8), geometry]`` of a file."""
     image = open_image(data, draft_size=HASH_DRAFT)
-    return np.concatenate([full_size(data), perceptual_hashes(image).ravel()]).astype(np.float32)
+    return np.concatenate([full_size(data), perceptual_hashes(image).ravel(),
+                           geometry_signature(image)]).astype(np.float32)
 
 
 def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = None,
                        workers: int = 2, progress: ProgressCallback | None = None) -> Signatures:
     """Signatures of ``images``; unreadable files become ``skipped`` rows."""
-    found = map_images(images, image_signature, dim=2 + 16, cache=cache,
+    found = map_images(images, image_signature, dim=2 + 16 + GEOMETRY_DIM, cache=cache,
                        cache_key=f"signature-v{SIGNATURE_VERSION}", workers=workers,
                        progress=progress)
-    codes = found.values[:, 2:].astype(np.uint8)
+    codes = found.values[:, 2:18].astype(np.uint8)
     return Signatures(names=found.names, hashes=found.hashes,
                       width=found.values[:, 0].astype(np.int64),
                       height=found.values[:, 1].astype(np.int64), file_size=found.file_sizes,
                       phash=_to_uint64(codes[:, :8]), phash_mirror=_to_uint64(codes[:, 8:]),
-                      skipped=found.skipped, computed=found.computed, cached=found.cached)
+                      skipped=found.skipped, computed=found.computed, cached=found.cached,
+                      geometry=np.round(found.values[:, 18:]).astype(np.uint8))
 
 
 def _to_uint64(codes: np.ndarray) -> np.ndarray:
@@ -195,19 +207,16 @@ def hash_pairs(sig: Signatures, max_bits: int, k: int = NEIGHBOURS,
 
 
 def _inner_product_index(x: np.ndarray):
-    """Exact inner-product search up to EXACT_UP_TO rows, an IVF index beyond."""
+    """Exact inner-product search up to EXACT_UP_TO rows, an HNSW graph beyond."""
     import faiss
 
     n, dim = x.shape
     if n <= EXACT_UP_TO:
         index = faiss.IndexFlatIP(dim)
-    else:  # near-duplicates are so close that probing a few cells finds them
-        lists = int(np.sqrt(n))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists,
-                                   faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = 10
-        index.train(x)
-        index.nprobe = IVF_PROBES
+    else:  # near-duplicates are so close that a graph search finds them
+        index = faiss.IndexHNSWFlat(dim, HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_BUILD
+        index.hnsw.efSearch = HNSW_SEARCH
     index.add(x)
     return index
 
@@ -274,12 +283,15 @@ class DuplicateFinder(BaseEstimator):
     matches); see :func:`thresholds`. ``neighbours``: candidates per image.
 
     After :meth:`fit`: ``groups_`` (lists of names, the suggested keeper first,
-    biggest group first), ``pairs_`` (one row per link: ``file_a``, ``file_b``,
-    ``reason``, ``hash_distance``, ``cosine``), ``thresholds_``, ``signatures_``
-    and ``skipped_``.
+    biggest group first; every member is a confirmed duplicate of the keeper),
+    ``pairs_`` (one row per confirmed link: ``file_a``, ``file_b``, ``reason``,
+    ``hash_distance``, ``cosine``, ``correlation``, ``kept_area``), ``similar_``
+    (the same columns for candidates that failed the geometric check: similar
+    shots, not duplicates), ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
 
-    def __init__(self, sensitivity: float = Settings.duplicate_sensitivity, neighbours: int = NEIGHBOURS,
+    def __init__(self, sensitivity: float = Settings.duplicate_sensitivity,
+                 neighbours: int = NEIGHBOURS,
                  workers: int = 2) -> None:
         self.sensitivity = sensitivity
         self.neighbours = neighbours
@@ -291,7 +303,9 @@ class DuplicateFinder(BaseEstimator):
         """Find the groups among ``images`` (refs, or signatures computed before).
 
         ``features`` are matched to images by name; images without features are
-        compared by hash only.
+        compared by hash only. ``progress`` gets the signatures' progress (when
+        computed here), then that of the search: images searched, then candidate
+        pairs checked (``total`` changes between the two).
         """
         sig = images if isinstance(images, Signatures) else compute_signatures(
             images, cache=cache, workers=self.workers, progress=progress)
@@ -299,20 +313,58 @@ class DuplicateFinder(BaseEstimator):
         self.thresholds_ = thresholds(self.sensitivity, key)
         self.signatures_ = sig
         self.skipped_ = list(sig.skipped)
+        report = _Reporter(progress)
         found = [(exact_pairs(sig), "identical files", None),
                  (hash_pairs(sig, self.thresholds_.hash_bits, self.neighbours),
                   "perceptual hash", None)]
+        report(len(sig) // 2, len(sig))
         if features is not None:
             found.append(self._feature_links(sig, features))
+        report(len(sig), len(sig))
         pairs, reasons, cosines = _merge_links(found, len(sig))
+        distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
+        corr, profile, kept = self._geometry(sig, pairs, reasons, report)
+        confirmed = self._confirmed(reasons, distance, corr, kept)
         names = np.asarray(sig.names, dtype=object)
-        self.pairs_ = pd.DataFrame({"file_a": names[pairs[:, 0]], "file_b": names[pairs[:, 1]],
-                                    "reason": reasons,
-                                    "hash_distance": hash_distance(sig, pairs[:, 0], pairs[:, 1]),
-                                    "cosine": np.round(cosines, 4)})
-        self.groups_ = [self._ordered(sig, group) for group in link_groups(len(sig), pairs)]
+        frame = pd.DataFrame({"file_a": names[pairs[:, 0]], "file_b": names[pairs[:, 1]],
+                              "reason": reasons, "hash_distance": distance,
+                              "cosine": np.round(cosines, 4),
+                              "correlation": np.round(corr, 4),
+                              "profile_correlation": np.round(profile, 4),
+                              "kept_area": np.round(kept, 3)})
+        self.pairs_ = frame[confirmed].reset_index(drop=True)
+        self.similar_ = frame[~confirmed].reset_index(drop=True)
+        order = self._priority(sig)
+        self.groups_ = [[sig.names[i] for i in group]
+                        for group in star_groups(order, pairs[confirmed], pairs[~confirmed])]
         self.groups_.sort(key=lambda names: (-len(names), names[0]))
         return self
+
+    @staticmethod
+    def _geometry(sig: Signatures, pairs: np.ndarray, reasons: np.ndarray,
+                  report: "_Reporter") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Correlations (thumbnails, profiles) and kept area of every pair (NaN where
+        there is no geometry)."""
+        corr, profile, kept = (np.full(len(pairs), np.nan, np.float32) for _ in range(3))
+        check = np.flatnonzero(reasons != "identical files")
+        if sig.geometry is None or not len(check):
+            return corr, profile, kept
+        corr[check], profile[check], kept[check] = verify_pairs(
+            sig.geometry, pairs[check], lambda done: report(done, len(check)))
+        return corr, profile, kept
+
+    def _confirmed(self, reasons: np.ndarray, distance: np.ndarray, corr: np.ndarray,
+                   kept: np.ndarray) -> np.ndarray:
+        """Which candidate links are duplicates: identical files; pairs whose geometry
+        matches (one is the other, cropped a little); and, where geometry cannot tell
+        (flat images, no geometry), pairs whose hashes alone are close enough."""
+        unknown = np.isnan(corr)
+        hash_agrees = distance <= self.thresholds_.hash_bits
+        needed = np.where(hash_agrees, MIN_CORRELATION_HASH_AGREES, MIN_CORRELATION)
+        with np.errstate(invalid="ignore"):
+            matches = (corr >= needed) & (kept >= MIN_KEPT_AREA)
+        return ((reasons == "identical files") | (~unknown & matches)
+                | (unknown & hash_agrees))
 
     def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:
         """Links from feature neighbours whose hashes pass the looser gate."""
@@ -326,11 +378,11 @@ class DuplicateFinder(BaseEstimator):
         return pairs[gate], "features + hash", cosines[gate]
 
     @staticmethod
-    def _ordered(sig: Signatures, group: np.ndarray) -> list[str]:
-        """Names in ``group``: the keeper first (most pixels, then biggest file, then name)."""
-        return [sig.names[i] for i in sorted(
-            group, key=lambda i: (-int(sig.width[i]) * int(sig.height[i]),
-                                  -int(sig.file_size[i]), sig.names[i]))]
+    def _priority(sig: Signatures) -> np.ndarray:
+        """Image indices, best keeper first: most pixels, then biggest file, then name."""
+        name_rank = np.argsort(np.argsort(np.asarray(sig.names, dtype=object), kind="stable"))
+        pixels = sig.width.astype(np.int64) * sig.height.astype(np.int64)
+        return np.lexsort((name_rank, -sig.file_size.astype(np.int64), -pixels))
 
     def to_frame(self, details: bool = False) -> pd.DataFrame:
         """``file, group, keep`` for every file in a group (group ids from 1).
@@ -352,7 +404,25 @@ class DuplicateFinder(BaseEstimator):
         return frame
 
 
+class _Reporter:
+    """Turns "done of total" steps of the search into :class:`Progress` reports."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        self.progress(Progress(done=done, total=total, computed=done, cached=0, skipped=0,
+                               elapsed_s=elapsed, images_per_s=rate,
+                               eta_s=(total - done) / rate if rate > 0 else None))
+
+
 def find_duplicates(images: Signatures | Sequence[ImageRef], features: FeatureSet | None = None,
-                    sensitivity: float = 0.5, cache: FeatureCache | None = None) -> pd.DataFrame:
+                    sensitivity: float = Settings.duplicate_sensitivity,
+                    cache: FeatureCache | None = None) -> pd.DataFrame:
     """``file, group, keep`` for every image in a duplicate group of two or more."""
     return DuplicateFinder(sensitivity).fit(images, features, cache=cache).to_frame()

@@ -61,7 +61,7 @@ def test_scores_match_the_library_and_the_k_table_marks_the_best():
 
 @pytest.mark.parametrize("text, expected", [
     ("", "is empty"),
-    ("name,label\na.png,x\n", "needs columns 'file' and 'label'"),
+    ("picture,label\na.png,x\n", "no file name column"),
     ("file,label\n", "has a header but no rows"),
     ("file,label\nnot_here.png,x\nnor_this.png,y\n", "no file names in common"),
 ])

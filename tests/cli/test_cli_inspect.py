@@ -150,7 +150,7 @@ def test_evaluate_prints_scores_and_writes_the_contingency_table(label_files, tm
 
 @pytest.mark.parametrize("truth_text, message", [
     ("", "truth CSV"),
-    ("name,label\na.jpg,cat\n", "needs columns 'file' and 'label'"),
+    ("picture,label\na.jpg,cat\n", "has no file name column"),
     ("file,label\nzzz.jpg,cat\n", "no file names in common"),
 ])
 def test_evaluate_bad_truth_exits_3_with_one_line(label_files, capsys, truth_text, message):

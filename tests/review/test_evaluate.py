@@ -65,7 +65,7 @@ def test_names_match_exactly_after_a_leading_dot_slash_and_the_rest_are_reported
 @pytest.mark.parametrize("content, message", [
     ("", "is empty"),
     ("file,label\n", "no rows"),
-    ("name,label\na.jpg,x\n", "needs columns 'file' and 'label'; it has 'name', 'label'"),
+    ("picture,label\na.jpg,x\n", "has no file name column"),
     ("file,label\na.jpg,\n", "without a file name or label"),
     ("file,label\na.jpg,x\n./a.jpg,y\n", "'a.jpg' is listed with two different labels"),
 ])

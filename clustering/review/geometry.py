@@ -1,0 +1,208 @@
+"""Geometric check of candidate duplicate pairs, and groups that never chain.
+
+Hashes and features say two images *look alike*; different shots of one scene (a
+burst, a pan) look alike too. A true copy is the same picture: one image is the
+other, resized, re-encoded, brightened, mirrored, or cropped by a few percent. So a
+candidate pair is confirmed only when one image, cropped to a box that keeps at
+least :data:`MIN_SIDE` of each side (possibly mirrored), matches the other pixel for
+pixel at thumbnail size.
+
+The box is found cheaply and separably: a crop moves an image's column-mean profile
+along x and its row-mean profile along y, so the best box side and offset are
+searched on those 1-D profiles (one matrix product per pair chunk), then checked in
+2-D by resampling the bigger image's 32x32 thumbnail into the box and correlating
+it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
+
+In a group every member is a confirmed duplicate of its keeper and no two members
+failed the check against each other, so A~B~C with A and C not duplicates never
+forms one group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+THUMB = 32  # side of the grey thumbnail used for the 2-D check
+PROFILE = 48  # length of the row and column profiles used to find the box
+GEOMETRY_DIM = THUMB * THUMB + 2 * PROFILE
+# A copy keeps at least this fraction of each side of its original: the benchmark's
+# crops cut 3-10 %; different shots of one scene that overlap this much are, in
+# practice, the same picture.
+MIN_SIDE = 0.86
+SIDE_STEP = 0.02  # box sides searched: MIN_SIDE, MIN_SIDE + step, ..., 1
+OFFSET_STEP = 0.01  # box offsets searched, as a fraction of the side
+# What a confirmed copy reaches, tuned on bench/duplicate_shots.py (seed 0): with
+# both, 1,002 of 1,019 true links pass and 3 of 1,286 links between different shots
+# of one scene. Thumbnail correlation: copies median 0.998, different shots 0.61.
+MIN_CORRELATION = 0.92
+# Area of the bigger image the crop keeps: copies keep >= 0.85 (crops of <= 7-10 %
+# a side); different shots that align at the smallest box searched keep 0.74.
+MIN_KEPT_AREA = 0.80
+# When the hashes already agree (within the sensitivity's hash_bits), geometry only
+# has to not contradict them: sharp noise-like photos (star fields) lose detail in
+# JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
+MIN_CORRELATION_HASH_AGREES = 0.80
+FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
+PAIR_CHUNK = 2048  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 3,100 floats)
+
+
+def geometry_signature(image: Image.Image) -> np.ndarray:
+    """Grey 32x32 thumbnail, then column- and row-mean profiles (``GEOMETRY_DIM`` values)."""
+    grey = image.convert("L")
+    thumb = np.asarray(grey.resize((THUMB, THUMB), Image.Resampling.BOX), np.float32)
+    fine = np.asarray(grey.resize((PROFILE, PROFILE), Image.Resampling.BOX), np.float32)
+    return np.concatenate([thumb.ravel(), fine.mean(axis=0), fine.mean(axis=1)])
+
+
+def _boxes() -> np.ndarray:
+    """(b, 2) candidate boxes along one axis: (offset, side) as fractions."""
+    boxes = []
+    for side in np.arange(1.0, MIN_SIDE - 1e-9, -SIDE_STEP):
+        offsets = np.arange(0.0, 1.0 - side + 1e-9, OFFSET_STEP)
+        boxes += [(offset, side) for offset in offsets]
+    return np.array(boxes)
+
+
+def _resampler(offset: np.ndarray, side: np.ndarray, size: int) -> np.ndarray:
+    """(m, size, size) linear-interpolation matrices: row k samples the source at the
+    centre of target cell k of the box ``(offset, side)``."""
+    centre = (offset[:, None] + side[:, None] * (np.arange(size) + 0.5) / size) * size - 0.5
+    centre = np.clip(centre, 0, size - 1)
+    low = np.floor(centre).astype(np.int64)
+    high = np.minimum(low + 1, size - 1)
+    frac = (centre - low).astype(np.float32)
+    out = np.zeros((len(offset), size, size), np.float32)
+    m, k = np.indices(low.shape)
+    out[m, k, low] = 1 - frac  # each (m, k) once per statement: no np.add.at needed
+    out[m, k, high] += frac
+    return out
+
+
+BOXES = _boxes()
+_PROFILE_MAP = _resampler(BOXES[:, 0], BOXES[:, 1], PROFILE)  # (b, P, P)
+# Every candidate box's resampled profile in one product: (P, b * P).
+_PROFILE_MATRIX = np.ascontiguousarray(
+    _PROFILE_MAP.transpose(2, 0, 1).reshape(PROFILE, -1))
+
+
+def _standardise(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    x = x - x.mean(axis=axis, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), 1e-6)
+
+
+def _profile_scores(big: np.ndarray) -> np.ndarray:
+    """(m, boxes, P) standardised profiles of ``big`` (m, P) resampled into every box."""
+    return _standardise((big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE))
+
+
+def _best_box(sampled: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box (index into BOXES) whose resampled profile, among ``sampled`` (from
+    :func:`_profile_scores`), best matches ``small`` (m, P), and that correlation."""
+    score = np.einsum("mbp,mp->mb", sampled, _standardise(small))
+    best = score.argmax(axis=1)
+    return best, score[np.arange(len(best)), best]
+
+
+def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thumbnail correlation, profile correlation (the lower of x and y) and kept area
+    when ``small`` is a crop of ``big``, the better of as-is and mirrored.
+
+    ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM) as float32.
+    """
+    t, m = THUMB * THUMB, len(big)
+    iy, score_y = _best_box(_profile_scores(big[:, t + PROFILE:]), small[:, t + PROFILE:])
+    by = BOXES[iy]
+    rows = _resampler(by[:, 0], by[:, 1], THUMB) @ big[:, :t].reshape(m, THUMB, THUMB)
+    sampled_x = _profile_scores(big[:, t:t + PROFILE])
+    best = np.full(m, -np.inf, np.float32)
+    profile, kept = np.zeros(m, np.float32), np.zeros(m, np.float32)
+    for mirror in (False, True):
+        cols, thumb = small[:, t:t + PROFILE], small[:, :t].reshape(m, THUMB, THUMB)
+        if mirror:
+            cols, thumb = cols[:, ::-1], thumb[:, :, ::-1]
+        ix, score_x = _best_box(sampled_x, cols)
+        bx = BOXES[ix]
+        crop = rows @ _resampler(bx[:, 0], bx[:, 1], THUMB).transpose(0, 2, 1)
+        corr = np.einsum("mp,mp->m", _standardise(crop.reshape(m, -1)),
+                         _standardise(thumb.reshape(m, -1)))
+        better = corr > best
+        best[better] = corr[better]
+        profile[better] = np.minimum(score_x, score_y)[better]
+        kept[better] = (bx[:, 1] * by[:, 1])[better]
+    return best, profile, kept
+
+
+def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
+                 progress: Callable[[int], None] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair (m, 2): the best 2-D correlation over "j is a crop of i", "i is a
+    crop of j", each as is and mirrored, the profiles' correlation there and the
+    area fraction that crop keeps.
+
+    A pair where either thumbnail is flat gets NaN (geometry cannot tell).
+    ``progress(pairs done)`` is called after each chunk.
+    """
+    corr = np.full(len(pairs), np.nan, np.float32)
+    kept = np.full(len(pairs), np.nan, np.float32)
+    profile = np.full(len(pairs), np.nan, np.float32)
+    t = THUMB * THUMB
+    for begin in range(0, len(pairs), PAIR_CHUNK):
+        chunk = pairs[begin:begin + PAIR_CHUNK]
+        a = geometry[chunk[:, 0]].astype(np.float32)
+        b = geometry[chunk[:, 1]].astype(np.float32)
+        best = np.full(len(chunk), -np.inf, np.float32)
+        area = np.zeros(len(chunk), np.float32)
+        prof = np.zeros(len(chunk), np.float32)
+        for big, small in ((a, b), (b, a)):
+            c, p, k = _check(big, small)
+            better = c > best
+            best[better], prof[better], area[better] = c[better], p[better], k[better]
+        flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
+        best[flat] = np.nan
+        done = slice(begin, begin + len(chunk))
+        corr[done], profile[done], kept[done] = best, prof, area
+        if progress is not None:
+            progress(begin + len(chunk))
+    return corr, profile, kept
+
+
+def star_groups(priority: np.ndarray, pairs: np.ndarray,
+                rejected: np.ndarray | None = None) -> list[np.ndarray]:
+    """Groups (of two or more) in which every member is linked to the keeper (the
+    first) and no two members are a ``rejected`` pair (candidates that look alike
+    but failed the geometric check).
+
+    Images are taken in ``priority`` order (best keeper first); each one not yet in a
+    group starts a group and takes, best first, each image linked to it that no
+    member taken so far rejects. So A~B~C with A and C known to differ never forms
+    one group, while a copy whose link to one other copy was missed still joins.
+    """
+    n = len(priority)
+    if n == 0 or len(pairs) == 0:
+        return []
+    rank = np.empty(n, np.int64)
+    rank[priority] = np.arange(n)
+    both = np.concatenate([pairs, pairs[:, ::-1]])
+    both = both[np.lexsort((rank[both[:, 1]], rank[both[:, 0]]))]
+    cuts = np.flatnonzero(np.diff(both[:, 0])) + 1
+    linked = {int(run[0, 0]): run[:, 1] for run in np.split(both, cuts)}
+    apart: dict[int, set[int]] = {}
+    for i, j in (np.zeros((0, 2), np.int64) if rejected is None else rejected).tolist():
+        apart.setdefault(i, set()).add(j)
+        apart.setdefault(j, set()).add(i)
+    taken = np.zeros(n, bool)
+    groups = []
+    for keeper in priority[np.isin(priority, both[:, 0])]:
+        if taken[keeper]:
+            continue
+        group = [int(keeper)]
+        for j in linked[int(keeper)].tolist():
+            if not taken[j] and not apart.get(j, set()).intersection(group):
+                group.append(j)
+        if len(group) > 1:
+            taken[group] = True
+            groups.append(np.array(group))
+    return groups
