@@ -162,15 +162,19 @@ class DistributedExtraction:
         start = time.perf_counter()
         info = self.prepare(discovery)
         resumed = self.layout.done_shards()
+        error = ""
         for _ in range(MAX_ATTEMPTS):
             pending = sorted(set(range(info.shards)) - self.layout.done_shards())
             if not pending:
                 break
-            self._run_shards(pending)
+            try:
+                self._run_shards(pending)
+            except Exception as exc:  # a lost node fails the whole Ray Data run: run the rest
+                error = f" (last error: {type(exc).__name__}: {str(exc).splitlines()[0]})"
         missing = sorted(set(range(info.shards)) - self.layout.done_shards())
         if missing:
             raise DatasetError(f"{len(missing)} shard(s) still unfinished after {MAX_ATTEMPTS} "
-                               f"attempts (first: {missing[0]}); run the command again to resume")
+                               f"attempts{error}; run the command again to resume")
         markers = list(self.layout.markers())
         return ExtractionReport(shards=info.shards, shards_run=info.shards - len(resumed),
                                 shards_resumed=len(resumed), images=info.images,
