@@ -254,6 +254,7 @@ def run_record(settings: Settings, features: FeatureSet, reducer: FeatureReducer
                    "skipped": len(skipped),
                    "features_computed": features.computed, "features_from_cache": features.cached},
         "versions": library_versions(),
+        "engine": {"name": "local"},  # clustering.distributed records its Ray cluster here
     }
     if sweep is not None:
         record["k"]["sweep"] = {"k": sweep.ks_, "inertia": sweep.inertias_,

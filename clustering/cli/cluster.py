@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clustering.cli import ray_engine
 from clustering.cli.common import (EXIT_INPUT, CommandError, add_input_options, arg_type,
                                    features_for, find_images, positive_int, settings_from_args)
 from clustering.files.discover import Discovery, Skipped
@@ -67,11 +68,15 @@ def _register_features(subparsers: argparse._SubParsersAction) -> None:
         description="Extract features of every image in INPUT (using and filling the "
                     "feature cache) and save them to a .npz file that 'cluster' accepts.")
     add_input_options(parser)
-    parser.add_argument("--out", required=True, metavar="FILE.npz", help="where to save them")
+    parser.add_argument("--out", required=True, metavar="FILE.npz|DIR",
+                        help="where to save them (with --engine ray: a dataset folder)")
+    ray_engine.add_engine_options(parser)
     parser.set_defaults(func=features)
 
 
 def features(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return ray_engine.features(args)
     found = find_images(args)
     feats = features_for(args, found)
     out = Path(args.out)
@@ -157,10 +162,13 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", metavar="FILE.html",
                         help="also write a self-contained HTML report (charts, map, each "
                              "cluster's name, size and typical images) to share")
+    ray_engine.add_engine_options(parser)
     parser.set_defaults(func=cluster)
 
 
 def cluster(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return ray_engine.cluster(args)
     settings = settings_from_args(args, pca=args.pca, whiten=args.whiten,
                                   normalize=args.normalize, k=args.k, k_min=args.k_range[0],
                                   k_max=args.k_range[1], seed=args.seed, map=args.map)
