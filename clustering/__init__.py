@@ -1,9 +1,13 @@
 """ClusterLens: group images by what they look like.
 
-Stages, each usable alone: :mod:`~clustering.files.discover` (find images),
-:mod:`~clustering.images.loading` (decode safely), :mod:`~clustering.features.extract` (extract with
-a cache), :mod:`~clustering.reduce.pca` (L2 + PCA), :mod:`~clustering.clusters.kmeans` (k sweep and
-k-means++), :mod:`~clustering.export.tables` (CSV/JSON); :mod:`~clustering.pipeline` chains them.
+The sub-packages are the stages, in the order data flows through them:
+:mod:`~clustering.files` (find images) → :mod:`~clustering.images` (decode; the
+per-image engine) → :mod:`~clustering.features` (VGG16/VGG19 or the offline
+extractor, cached) → :mod:`~clustering.reduce` (L2 + PCA, the 2-D map) →
+:mod:`~clustering.clusters` (k sweep, k-means++) → :mod:`~clustering.review`
+(duplicates, quality, evaluation, names) → :mod:`~clustering.export` (CSV, JSON, report).
+:mod:`~clustering.pipeline` chains them; :mod:`~clustering.settings` holds every default
+and :mod:`~clustering.errors` every expected error.
 """
 
 import os

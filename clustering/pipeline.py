@@ -1,8 +1,8 @@
 """The whole run, stage by stage: find → features → reduce → choose k → cluster → export.
 
-This is the only orchestration: the command line calls :func:`run_pipeline` /
-:func:`analyse`, and the dashboard calls :func:`analyse` with :class:`Steps` whose
-functions it caches. Each step is also a plain function usable alone.
+This is the only orchestration: the command line calls :func:`analyse` as it is, the
+dashboard with :class:`Steps` whose functions it caches, and :func:`run_pipeline` is the
+one-call Python API. Each step is also a plain function usable alone.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from clustering.cli.common import (EXIT_INPUT, CommandError, find_images, positive_int,
+from clustering.cli.common import (EXIT_INPUT, CommandError, add_reading_options, find_images,
                                    progress_bar)
 from clustering.export.tables import write_csv
 from clustering.export.saved_model import MODEL_FILE, UNSURE_QUANTILE, SavedModel, place_images
@@ -27,13 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--weights", metavar="FILE",
                         help="where the run's VGG weights file is, if not where it was "
                              "(its content must be the same)")
-    parser.add_argument("--cache-dir", metavar="DIR",
-                        help="where computed features are kept between runs "
-                             "(default: the user's cache folder, or $CLUSTERLENS_CACHE)")
-    parser.add_argument("--no-recursive", dest="recursive", action="store_false",
-                        help="only look at images directly in INPUT, not in sub-folders")
-    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N",
-                        help="images per network call (default: %(default)s)")
+    add_reading_options(parser)
     parser.set_defaults(func=assign)
 
 

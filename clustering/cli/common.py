@@ -66,13 +66,18 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
                              "on CPUs that have it (AVX-512 BF16 or AMX) and its features stay "
                              "within ~0.1%% of float32's; the default is bfloat16 on such "
                              "CPUs, float32 elsewhere (here: %(default)s)")
+    add_reading_options(parser)
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """How images are read and where features are cached (every command that reads images)."""
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="where computed features are kept between runs "
                              "(default: the user's cache folder, or $CLUSTERLENS_CACHE)")
     parser.add_argument("--no-recursive", dest="recursive", action="store_false",
                         help="only look at images directly in INPUT, not in sub-folders")
-    parser.add_argument("--batch-size", type=positive_int, default=Settings.batch_size, metavar="N",
-                        help="images per network call (default: %(default)s)")
+    parser.add_argument("--batch-size", type=positive_int, default=Settings.batch_size,
+                        metavar="N", help="images per network call (default: %(default)s)")
 
 
 def arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:

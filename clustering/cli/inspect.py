@@ -50,7 +50,8 @@ def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
                     "more than a few percent are often missed.")
     add_input_options(parser)
     parser.add_argument("--out", required=True, metavar="CSV", help="where to write the groups")
-    parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity), default=Settings.duplicate_sensitivity, metavar="S",
+    parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity),
+                        default=Settings.duplicate_sensitivity, metavar="S",
                         help="0 (strict) .. 1 (loose), or strict / normal / loose "
                              "(default: %(default)s = normal)")
     parser.add_argument("--hash-only", action="store_true",

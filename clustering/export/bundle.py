@@ -105,7 +105,8 @@ def read_bundle(data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> Bundle:
                         review=_review(members), truth=_truth(members))
         if MODEL_FILE in members:
             try:
-                bundle.model = SavedModel.from_bytes(members[MODEL_FILE], f"the bundle's {MODEL_FILE}")
+                bundle.model = SavedModel.from_bytes(members[MODEL_FILE],
+                                                     f"the bundle's {MODEL_FILE}")
             except NotASavedRun as exc:
                 raise BundleError(str(exc)) from None
             if len(labels) and labels["cluster"].max() >= len(bundle.model.centroids):
