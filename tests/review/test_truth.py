@@ -24,7 +24,8 @@ def test_same_table_as_read_truth(text):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("", "truth CSV is empty"),
-    ("name,group\na,b\n", "needs columns 'file' and 'label'; it has 'name', 'group'"),
+    ("name,group\na,b\n", "has no label column .*; it has 'group'"),
+    ("image,path,label\na,b,c\n", "several possible file name columns \\('image', 'path'\\)"),
     ("file,label\n", "has a header but no rows"),
     ("file,label\na.png,x\nb.png,\n", r"1 row\(s\) without a file name or label \(the first is "
                                       r"data row 2\)"),
@@ -33,6 +34,15 @@ def test_same_table_as_read_truth(text):
 def test_unusable_truth_files_are_explained(text, message):
     with pytest.raises(TruthFileError, match=message):
         read_truth_capped(io.StringIO(text))
+
+
+def test_columns_named_by_the_user_are_read(monkeypatch):
+    data = b"Photo,Path,Kind\na.png,/x/a.png,red\nb.png,/x/b.png,blue\n"
+    assert truth_table.truth_header(io.BytesIO(data)) == ["photo", "path", "kind"]
+    truth = truth_from_bytes(data, 2, file_column="photo", label_column="kind")
+    assert truth.to_dict() == {"a.png": "red", "b.png": "blue"}
+    other = truth_from_bytes(data, 2, file_column="path", label_column="kind")
+    assert other.to_dict() == {"/x/a.png": "red", "/x/b.png": "blue"}  # keyed by the columns
 
 
 def test_rows_are_capped_relative_to_the_images_with_the_reason():
