@@ -59,9 +59,9 @@ def test_uploaded_bytes_are_parsed_once_per_content(monkeypatch):
     calls = []
     real = truth_table.read_truth_capped
 
-    def counting(source, n_images=None, what="truth CSV"):
+    def counting(source, n_images=None, **columns):
         calls.append(n_images)
-        return real(source, n_images, what)
+        return real(source, n_images, **columns)
 
     monkeypatch.setattr(truth_table, "read_truth_capped", counting)
     data = b"file,label\na.png,x\nb.png,y\n"
