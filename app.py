@@ -29,6 +29,7 @@ st.set_page_config(page_title="ClusterLens", page_icon=":material/scatter_plot:"
 page = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in router.PAGES])
 status = st.sidebar.empty()
 try:
+    sources.keep_session_alive()
     sources.open_demo_at_start()
     sidebar_status(status)
     with router.routing():

@@ -10,6 +10,7 @@ import streamlit as st
 
 from clustering.errors import (ClusterLensError, InputError, InvalidK, TooFewImages,
                                WeightsUnavailable)
+from clustering.features.uploaded_weights import WeightsRejected
 from dashboard.roots import PathRefused, RootsConfigError
 from dashboard.uploads import UploadTooLarge
 
@@ -20,6 +21,8 @@ T = TypeVar("T")
 ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
     (PathRefused, ""),
     (UploadTooLarge, ""),
+    (WeightsRejected, "This weights file was refused: {}. Nothing was changed; upload the file "
+                      "named above, or use the offline extractor."),
     (WeightsUnavailable, ""),
     (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
                        "fix it."),
@@ -46,9 +49,19 @@ def explain(exc: BaseException, action: str) -> str:
             f"The details are in the server log.")
 
 
+def log_error(action: str, exc: BaseException) -> None:
+    """Write ``exc`` to the server log: one line for an expected refusal (a
+    :class:`ClusterLensError`, whose message says it all), the traceback for anything else."""
+    if isinstance(exc, ClusterLensError):
+        text = str(exc).replace("\r", "\\r").replace("\n", "\\n")  # a file name cannot add lines
+        LOG.warning("refused while %s: %s: %s", action, type(exc).__name__, text)
+    else:
+        LOG.error("error while %s", action, exc_info=exc)
+
+
 def show_error(action: str, exc: BaseException) -> None:
     """Log ``exc`` (server side) and show the plain explanation."""
-    LOG.warning("error while %s", action, exc_info=exc)
+    log_error(action, exc)
     st.error(explain(exc, action), icon=":material/error:")
 
 
