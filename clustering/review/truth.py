@@ -125,7 +125,8 @@ def _checked(files: pd.Series, labels: pd.Series, what: str) -> pd.Series:
                      name=LABEL_COLUMN)
 
 
-_CACHE: OrderedDict[tuple[str, int | None, str | None, str | None], pd.Series] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int | None, str | None, str | None],
+                    pd.Series | TruthFileError] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
@@ -134,18 +135,25 @@ def truth_from_bytes(data: bytes, n_images: int | None = None, file_column: str 
     """:func:`read_truth_capped` of uploaded bytes, parsed once per content, cap and columns.
 
     The last :data:`CACHED_TRUTH_FILES` results are kept, keyed by the content's
-    SHA-256, so a page that reruns (every click) costs a hash, not a parse. The
-    result is shared: callers must not modify it.
+    SHA-256, so a page that reruns (every click) costs a hash, not a parse; a refusal
+    is remembered too (a huge file is refused once, not on every click). The result is
+    shared: callers must not modify it.
     """
     key = (hashlib.sha256(data).hexdigest(), row_cap(n_images), file_column, label_column)
     with _CACHE_LOCK:
-        if key in _CACHE:
+        found = _CACHE.get(key)
+        if found is not None:
             _CACHE.move_to_end(key)
-            return _CACHE[key]
-    truth = read_truth_capped(io.BytesIO(data), n_images, file_column=file_column,
-                              label_column=label_column)
-    with _CACHE_LOCK:
-        _CACHE[key] = truth
-        while len(_CACHE) > CACHED_TRUTH_FILES:
-            _CACHE.popitem(last=False)
-    return truth
+    if found is None:
+        try:
+            found = read_truth_capped(io.BytesIO(data), n_images, file_column=file_column,
+                                      label_column=label_column)
+        except TruthFileError as exc:
+            found = exc
+        with _CACHE_LOCK:
+            _CACHE[key] = found
+            while len(_CACHE) > CACHED_TRUTH_FILES:
+                _CACHE.popitem(last=False)
+    if isinstance(found, TruthFileError):
+        raise TruthFileError(str(found)) from None  # a new one: a kept one would grow its traceback
+    return found

@@ -75,3 +75,19 @@ def test_uploaded_bytes_are_parsed_once_per_content(monkeypatch):
         truth_from_bytes(data + f"d{i}.png,z\n".encode(), n_images=5)
     truth_from_bytes(data, n_images=5)  # pushed out of the cache: parsed again
     assert len(calls) == 2 + truth_table.CACHED_TRUTH_FILES + 1
+
+
+def test_a_refused_file_is_refused_from_memory_the_second_time(monkeypatch):
+    calls = []
+    real = truth_table.read_truth_capped
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(truth_table, "read_truth_capped", counting)
+    data = b"file,label\n" + b"".join(b"i%d.png,x\n" % i for i in range(100_001))
+    for _ in range(2):
+        with pytest.raises(TruthFileError, match="more than 100,000 rows"):
+            truth_from_bytes(data, n_images=3)
+    assert calls == [1]

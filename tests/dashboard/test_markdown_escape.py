@@ -1,0 +1,26 @@
+"""File names and labels shown in Markdown stay literal text."""
+
+from __future__ import annotations
+
+import markdown_it
+import pytest
+
+from dashboard.markdown import escape
+
+
+@pytest.mark.parametrize("name", [
+    "![x](http://tracker.invalid/p.png)",
+    "<img src=http://tracker.invalid/p.png>",
+    "[click](javascript:alert(1))",
+    "**bold** _it_ `code` $x^2$ a|b ~~del~~ # title",
+    "photos\\sub/a.png",
+])
+def test_escaped_names_render_as_the_same_text(name):
+    html = markdown_it.MarkdownIt("commonmark").render(escape(name))
+    assert "<img" not in html and "<a " not in html and "<strong>" not in html
+    assert html.strip() == "<p>" + name.replace("&", "&amp;").replace("<", "&lt;").replace(
+        ">", "&gt;") + "</p>"
+
+
+def test_line_breaks_cannot_start_a_new_block():
+    assert "\n" not in escape("a.png\n# heading\r\n- item")
