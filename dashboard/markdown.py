@@ -18,3 +18,8 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
 def escape(text: object) -> str:
     """``text`` shown literally when rendered as Markdown (one line: breaks become spaces)."""
     return _SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def escape_lines(text: object) -> str:
+    """Each line of ``text`` shown literally, the line breaks kept (Markdown hard breaks)."""
+    return "  \n".join(escape(line) for line in str(text).splitlines())

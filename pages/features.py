@@ -10,6 +10,7 @@ from clustering.features.weights import SPECS, WeightsUnavailable, models_dir
 from clustering.settings import LAYERS, MODELS
 from clustering.settings import Settings
 from dashboard import compute, errors, router, sources, state
+from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
 
@@ -134,7 +135,7 @@ if data is None or not data.discovery.images:
     st.info("Choose some images on the Data page first.", icon=":material/info:")
     st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_back:")
     st.stop()
-st.caption(f"{len(data.discovery.images)} images from {data.label}.")
+st.caption(f"{len(data.discovery.images)} images from {escape(data.label)}.")
 
 left, right = st.columns(2)
 with left:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import markdown_it
 import pytest
 
-from dashboard.markdown import escape
+from dashboard.markdown import escape, escape_lines
 
 
 @pytest.mark.parametrize("name", [
@@ -24,3 +24,8 @@ def test_escaped_names_render_as_the_same_text(name):
 
 def test_line_breaks_cannot_start_a_new_block():
     assert "\n" not in escape("a.png\n# heading\r\n- item")
+
+
+def test_escaped_lines_keep_their_breaks():
+    html = markdown_it.MarkdownIt("commonmark").render(escape_lines("![a](http://x/y)\nsize: 2"))
+    assert "<br />" in html and "<img" not in html and "![a](http://x/y)" in html
