@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import re
 
-# CommonMark lets any ASCII punctuation be escaped with a backslash; these are the ones
-# Markdown, GitHub-flavoured tables, Streamlit's directives and KaTeX give a meaning.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+# CommonMark lets any ASCII punctuation be escaped with a backslash. Escaped: what makes
+# links, images, HTML, code, tables, Streamlit's directives and KaTeX anywhere; an
+# underscore only where it can start or end emphasis (not in "photo_1"), a colon only
+# where it can start a directive or an icon (not before a space); list, quote and
+# heading markers only at the start. Ordinary names ("photo_1.png") stay as they are.
+_SPECIAL = re.compile(r"[\\`*{}\[\]()<>!|~$&]|:(?=\S)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_BLOCK_START = re.compile(r"^(\s*\d*)([-+#>=.])")
 
 
 def escape(text: object) -> str:
     """``text`` shown literally when rendered as Markdown (one line: breaks become spaces)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    line = _SPECIAL.sub(lambda m: "\\" + m.group(0), " ".join(str(text).splitlines()))
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
 
 
 def escape_lines(text: object) -> str:
