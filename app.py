@@ -11,13 +11,14 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import errors, router, sources, state
+from dashboard.markdown import escape
 
 
 def sidebar_status(slot: DeltaGenerator) -> None:
     """Where the user is in the flow: images, features, k (drawn into ``slot``)."""
     data, feature_run = state.source(), state.run()
     with slot.container():
-        st.caption("**Images:** " + (f"{len(data.discovery.images)} from {data.label}"
+        st.caption("**Images:** " + (f"{len(data.discovery.images)} from {escape(data.label)}"
                                      if data else "none chosen yet"))
         if feature_run is not None:
             st.caption(f"**Features:** {feature_run.features.extractor.get('label', '')}")
@@ -29,6 +30,7 @@ st.set_page_config(page_title="ClusterLens", page_icon=":material/scatter_plot:"
 page = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in router.PAGES])
 status = st.sidebar.empty()
 try:
+    sources.keep_session_alive()
     sources.open_demo_at_start()
     sidebar_status(status)
     with router.routing():

@@ -10,6 +10,8 @@ import streamlit as st
 
 from clustering.errors import (ClusterLensError, InputError, InvalidK, TooFewImages,
                                WeightsUnavailable)
+from clustering.features.uploaded_weights import WeightsRejected
+from clustering.files.limits import is_name_too_long, path_too_long
 from dashboard.roots import PathRefused, RootsConfigError
 from dashboard.uploads import UploadTooLarge
 
@@ -20,6 +22,8 @@ T = TypeVar("T")
 ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
     (PathRefused, ""),
     (UploadTooLarge, ""),
+    (WeightsRejected, "This weights file was refused: {}. Nothing was changed; upload the file "
+                      "named above, or use the offline extractor."),
     (WeightsUnavailable, ""),
     (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
                        "fix it."),
@@ -35,6 +39,8 @@ def explain(exc: BaseException, action: str) -> str:
     if isinstance(exc, ClusterLensError):
         advice = next(text for kind, text in ADVICE if isinstance(exc, kind))
         return advice.format(exc) if advice else str(exc)
+    if is_name_too_long(exc):  # the system's words would be "File name too long"
+        return f"This {path_too_long(getattr(exc, 'filename', None) or '')}."
     if isinstance(exc, MemoryError):
         return (f"The server ran out of memory while {action}. Use fewer images, the pooled "
                 f"layer, or the offline extractor.")
@@ -46,9 +52,21 @@ def explain(exc: BaseException, action: str) -> str:
             f"The details are in the server log.")
 
 
+def log_error(action: str, exc: BaseException) -> None:
+    """Write ``exc`` to the server log: one line for an expected refusal (a
+    :class:`ClusterLensError`, or a path too long for the system: the message says it all),
+    the traceback for anything else."""
+    if isinstance(exc, ClusterLensError) or is_name_too_long(exc):
+        text = (explain(exc, action) if is_name_too_long(exc) else str(exc)).replace(
+            "\r", "\\r").replace("\n", "\\n")  # a file name cannot add lines to the log
+        LOG.warning("refused while %s: %s: %s", action, type(exc).__name__, text)
+    else:
+        LOG.error("error while %s", action, exc_info=exc)
+
+
 def show_error(action: str, exc: BaseException) -> None:
     """Log ``exc`` (server side) and show the plain explanation."""
-    LOG.warning("error while %s", action, exc_info=exc)
+    log_error(action, exc)
     st.error(explain(exc, action), icon=":material/error:")
 
 

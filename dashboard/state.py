@@ -21,7 +21,9 @@ from clustering.settings import PCA_COMPONENTS_OFFERED, Settings
 # Session-state keys.
 SOURCE = "source"  # DataSource: the images chosen on the Data page
 DEMO_OFFERED = "demo_offered"  # the demo set was opened at session start (make run)
-UPLOAD_DIR = "upload_dir"  # this session's temporary folder for uploads
+UPLOAD_DIR = "upload_dir"  # the folder of this session's current image upload
+STORE_ID = "upload_store_id"  # this session's folder in the server's upload store
+SESSION_WEIGHTS = "session_weights"  # {weights_slot(): path} weights uploaded by this session
 UPLOAD_SIGNATURES = "upload_signatures"  # {uploader key: what it held when last used}
 RUN = "run"  # FeatureRun: features of the source and the settings they were made with
 WEIGHTS_PROBLEM = "weights_problem"  # {"model", "layer", "message"} after WeightsUnavailable
@@ -102,12 +104,23 @@ def _store(key: str, widget_key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
 
 
+def weights_slot(model: str, layer: str) -> str:
+    """Which weights file a network needs: fc1 and fc2 share the file with the top layers."""
+    return f"{model}/{'notop' if layer == 'pooled' else 'top'}"
+
+
 def current_settings() -> Settings:
-    """A :class:`Settings` from what the Features page shows now (other fields default)."""
+    """A :class:`Settings` from what the Features page shows now (other fields default).
+
+    ``weights`` is a file this session uploaded for the chosen network, if any: an
+    upload is used by its own session only; others get the operator's weights.
+    """
     mode = setting("pca_mode")
     pca = {"variance": float(setting("pca_fraction")), "components": int(setting("pca_components")),
            "none": None}[mode]
-    return Settings(model=setting("model"), layer=setting("layer"), pca=pca,
+    model, layer = setting("model"), setting("layer")
+    weights = st.session_state.get(SESSION_WEIGHTS, {}).get(weights_slot(model, layer))
+    return Settings(model=model, layer=layer, pca=pca, weights=weights,
                     whiten=bool(setting("whiten")), normalize=bool(setting("normalize")),
                     cache_dir=str(default_cache_dir()))
 

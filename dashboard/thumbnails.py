@@ -12,6 +12,7 @@ from clustering.errors import ImageLoadError
 from clustering.files.discover import ImageRef
 from clustering.images.loading import make_thumbnail
 from dashboard.fingerprint import file_stamps
+from dashboard.markdown import escape, escape_lines
 
 THUMB_PX = 192
 
@@ -36,9 +37,13 @@ def thumbnail(ref: ImageRef, px: int = THUMB_PX) -> tuple[bytes | None, str]:
 
 def show_thumbnails(refs: Sequence[ImageRef], captions: Sequence[str] | None = None,
                     columns: int = 6) -> None:
-    """A grid of thumbnails with captions (file names without folders unless given)."""
-    captions = (list(captions) if captions is not None
-                else [PurePosixPath(ref.name).name for ref in refs])
+    """A grid of thumbnails with captions (file names without folders unless given).
+
+    Captions are plain text (lines kept): names come from users' files, so they are
+    escaped here, never rendered as Markdown (an image caption is Markdown).
+    """
+    captions = [escape_lines(c) for c in (captions if captions is not None
+                                          else [PurePosixPath(ref.name).name for ref in refs])]
     for start in range(0, len(refs), columns):
         row = st.columns(columns)
         for col, ref, caption in zip(row, refs[start:start + columns],
@@ -46,6 +51,7 @@ def show_thumbnails(refs: Sequence[ImageRef], captions: Sequence[str] | None = N
             data, reason = thumbnail(ref)
             with col:
                 if data is None:
-                    st.warning(f"{ref.name}: {reason}", icon=":material/broken_image:")
+                    st.warning(f"{escape(ref.name)}: {escape(reason)}",
+                               icon=":material/broken_image:")
                 else:
                     st.image(data, caption=caption, width="stretch")

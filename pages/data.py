@@ -10,6 +10,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, discover
 from dashboard import errors, router, sources, state, thumbnails
+from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
 
@@ -81,7 +82,7 @@ if current is None:
 
 images = current.discovery.images
 st.subheader(f"{len(images)} images found")
-st.caption(f"From {current.label}.")
+st.caption(f"From {escape(current.label)}.")
 if not images:
     st.warning("No images were found there. Supported types: "
                + ", ".join(IMAGE_TYPES) + ". Choose another folder or upload images.",

@@ -14,6 +14,7 @@ from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.review.summary import review_summary
 from dashboard import choices, compute, errors, router, sources, state, thumbnails
 from dashboard.fingerprint import combine
+from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
 
@@ -50,11 +51,12 @@ def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None
             with columns[i % len(columns)]:
                 data, reason = thumbnails.thumbnail(refs[row.file])
                 if data is None:
-                    st.warning(f"{row.file}: {reason}", icon=":material/broken_image:")
+                    st.warning(f"{escape(row.file)}: {escape(reason)}",
+                               icon=":material/broken_image:")
                 else:
                     st.image(data, width="stretch")
                 star = "★ suggested keeper  \n" if row.suggested else ""
-                st.caption(f"{star}{short(row.file)}  \n{row.width}×{row.height} px · "
+                st.caption(f"{star}{escape(short(row.file))}  \n{row.width}×{row.height} px · "
                            f"{size_text(int(row.file_size))}")
                 widget = f"keep_{key}_{combine(row.file)}"
                 st.session_state[widget] = bool(row.keep)

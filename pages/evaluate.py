@@ -1,5 +1,9 @@
 """Evaluate page: score the clustering against known labels (a truth CSV ``file,label``):
-scores, a cluster x label heatmap, the scores of every k swept, unmatched files."""
+scores, a cluster x label heatmap, the scores of every k swept, unmatched files.
+
+The CSV's bytes are kept and parsed by :func:`~clustering.review.truth.truth_from_bytes`
+(once per content, capped relative to the images), so a rerun costs a hash, not a parse.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from clustering.review.evaluate import (METRICS, EvaluationInputError, best_k, evaluate, labelings,
-                                 read_truth, score_labelings)
+                                 score_labelings)
+from clustering.review.truth import truth_from_bytes, truth_header
+from clustering.review.truth_columns import truth_columns
 from dashboard import choices, compute, errors, router, sources, state
+from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
 
@@ -29,22 +36,57 @@ def _labelings(key: str, ks: tuple[int, ...], seed: int, n_init: int,
     return labelings(_reduced, ks, seed=seed, n_init=n_init)
 
 
-def store_truth(name: str, source) -> None:
-    """Read a truth CSV and keep it for this source (or show why it cannot be used)."""
-    try:
-        truth = read_truth(source)
-    except EvaluationInputError as exc:
-        st.session_state.pop(state.TRUTH, None)
-        st.session_state["truth_problem"] = f"This truth CSV cannot be used: {exc}."
-        return
-    st.session_state.pop("truth_problem", None)
-    st.session_state[state.TRUTH] = {"for": key, "name": name, "truth": truth}
+TRUTH_UPLOAD = "truth_upload"  # {"for": source key, "name": shown name, "data": CSV bytes}
 
 
-def use_upload() -> None:
+def keep_truth(source_key: str, name: str, data: bytes) -> None:
+    """Keep a truth CSV's bytes for this source; the column choice starts afresh."""
+    st.session_state[TRUTH_UPLOAD] = {"for": source_key, "name": name, "data": data}
+    for key in (state.TRUTH, "truth_file_column", "truth_label_column"):
+        st.session_state.pop(key, None)
+
+
+def use_upload(source_key: str) -> None:
     file = st.session_state.get("truth_file")
     if file is not None:
-        store_truth(file.name, io.BytesIO(file.getvalue()))
+        keep_truth(source_key, file.name, file.getvalue())
+
+
+def use_demo_labels(source_key: str) -> None:
+    keep_truth(source_key, "demo/labels.csv", DEMO_LABELS.read_bytes())
+
+
+def chosen_columns(data: bytes) -> tuple[str | None, str | None]:
+    """The file and label columns: found by their names, else chosen by the user here."""
+    header = truth_header(io.BytesIO(data))
+    if len(header) < 2:
+        raise EvaluationInputError(f"it needs two columns, the file names and the labels; it "
+                                   f"has {', '.join(map(repr, header))}")
+    try:
+        truth_columns(header)
+        return None, None
+    except ValueError:
+        st.warning("Which column holds the file names, and which the labels? This file's "
+                   "column names (" + escape(", ".join(header)) + ") do not say it clearly: "
+                   "choose them here.", icon=":material/table_chart:")
+    left, right = st.columns(2)
+    file_column = left.selectbox("Column with the file names", header, key="truth_file_column")
+    label_column = right.selectbox("Column with the labels",
+                                   [c for c in header if c != file_column],
+                                   key="truth_label_column")
+    return file_column, label_column
+
+
+def load_truth(upload: dict, n_images: int) -> pd.Series | None:
+    """The truth table of ``upload`` for ``n_images`` images, or None after saying why."""
+    try:
+        file_column, label_column = chosen_columns(upload["data"])
+        return truth_from_bytes(upload["data"], n_images, file_column, label_column)
+    except EvaluationInputError as exc:
+        errors.log_error("reading the truth CSV", exc)
+        st.error(f"This truth CSV ({escape(upload['name'])}) cannot be used: {escape(exc)}.",
+                 icon=":material/error:")
+        return None
 
 
 def is_demo(data: state.DataSource) -> bool:
@@ -78,29 +120,31 @@ st.caption("Score the clustering against labels you already know: a CSV with a `
            "(the names shown on the Data page, e.g. `folder/photo.jpg`) and a `label` column.")
 left, right = st.columns([3, 2])
 left.file_uploader("Truth CSV (file,label)", type=["csv", "txt"], key="truth_file",
-                   on_change=use_upload)
+                   on_change=use_upload, args=(key,))
 if is_demo(data) and DEMO_LABELS.is_file():
     right.button("Use the demo set's labels", icon=":material/label:",
-                 on_click=store_truth, args=("demo/labels.csv", DEMO_LABELS))
+                 on_click=use_demo_labels, args=(key,))
 
-if st.session_state.get("truth_problem"):
-    st.error(st.session_state["truth_problem"], icon=":material/error:")
-stored = st.session_state.get(state.TRUTH)
-if not stored or stored["for"] != key:
+upload = st.session_state.get(TRUTH_UPLOAD)
+if not upload or upload["for"] != key:
     st.info("Upload a truth CSV to see the scores.", icon=":material/info:")
     st.stop()
+truth = load_truth(upload, len(analysis.names))
+if truth is None:
+    st.stop()
+stored = {"for": key, "name": upload["name"], "truth": truth}
+st.session_state[state.TRUTH] = stored
 
-truth = stored["truth"]
 labels = dict(zip(analysis.names, analysis.clustering.labels.tolist()))
 try:
     result = evaluate(labels, truth)
 except EvaluationInputError as exc:
-    st.error(f"The truth CSV ({stored['name']}) cannot be used: {exc}. Check that its file "
-             f"names are the ones shown on the Data page.", icon=":material/error:")
+    st.error(f"The truth CSV ({escape(stored['name'])}) cannot be used: {escape(exc)}. Check "
+             f"that its file names are the ones shown on the Data page.", icon=":material/error:")
     st.stop()
 
 st.subheader(f"Scores at k = {analysis.k}")
-st.caption(f"Against {stored['name']}: {result.matched} images matched. 1 is a perfect match; "
+st.caption(f"Against {escape(stored['name'])}: {result.matched} images matched. 1 is a perfect match; "
            f"ARI is 0 for a random clustering.")
 for column, metric in zip(st.columns(len(METRICS)), METRICS):
     column.metric(METRIC_LABELS[metric], f"{result.scores[metric]:.3f}")
@@ -108,7 +152,7 @@ if result.only_in_truth or result.only_in_labels:
     for files, text in ((result.only_in_truth, "in the truth CSV are not among the images"),
                         (result.only_in_labels, "have no label in the truth CSV")):
         if files:
-            shown = ", ".join(files[:LISTED]) + (" …" if len(files) > LISTED else "")
+            shown = escape(", ".join(files[:LISTED])) + (" …" if len(files) > LISTED else "")
             st.warning(f"{len(files)} files {text} (left out of the scores): {shown}",
                        icon=":material/warning:")
 

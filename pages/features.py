@@ -5,20 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from clustering.export.tables import skipped_frame
+from clustering.features.uploaded_weights import accept_weights, weights_origin
 from clustering.features.weights import SPECS, WeightsUnavailable, models_dir
 from clustering.settings import LAYERS, MODELS
 from clustering.settings import Settings
-from dashboard import compute, errors, router, state
+from dashboard import compute, errors, router, sources, state
+from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+WEIGHTS_NOTE = "weights_note"  # ("success" | "error", text) about the last weights upload
 
 
 def extract(settings: Settings) -> None:
     """Run extraction, PCA and the k sweep with progress; store the run or the problem."""
     data = state.source()
-    st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+    for key in (state.WEIGHTS_PROBLEM, WEIGHTS_NOTE):
+        st.session_state.pop(key, None)
     with st.status("Extracting features…", expanded=True) as status:
         try:
             feature_run = compute.compute_run(data, settings)
@@ -55,17 +58,17 @@ def weights_help(problem: dict[str, str]) -> None:
     """Say that ImageNet weights are missing, how to get them, and offer alternatives."""
     spec = SPECS[(problem["model"], problem["layer"] != "pooled")]
     st.error(f"**{spec.model.upper()} cannot run: its ImageNet weights are not available on "
-             f"this server.** To use it, download [{spec.filename}]({spec.url}) and put it in "
-             f"`{models_dir()}`, then press Run again; or upload that file here. Or use the "
-             f"offline extractor, which needs no download.", icon=":material/cloud_off:")
+             f"this server.** The server's operator can download [{spec.filename}]({spec.url}) "
+             f"and put it in `{models_dir()}`; or upload that file here (it is checked, and "
+             f"used for your session only). Or use the offline extractor, which needs no "
+             f"download.", icon=":material/cloud_off:")
     with st.expander("What went wrong, in detail"):
         st.write(problem["message"])
     left, right = st.columns(2)
     with left:
-        weights = st.file_uploader(f"Upload {spec.filename}", type=["h5"], max_upload_size=1024,
-                                   key=f"weights_{spec.model}_{spec.include_top}")
-        if weights is not None:
-            errors.attempt("saving the weights file", save_weights, weights.getvalue(), spec.filename)
+        key = f"weights_{spec.model}_{spec.include_top}"
+        st.file_uploader(f"Upload {spec.filename}", type=["h5"], max_upload_size=1024, key=key,
+                         on_change=weights_uploaded, args=(key, problem["model"], problem["layer"]))
     with right:
         if st.button("Use the offline extractor instead", icon=":material/bolt:"):
             st.session_state["model"] = "handcrafted"
@@ -74,24 +77,32 @@ def weights_help(problem: dict[str, str]) -> None:
             st.rerun()
 
 
-def save_weights(data: bytes, filename: str) -> None:
-    """Store an uploaded weights file under Keras' standard name, then retry."""
-    if not data.startswith(HDF5_MAGIC):
-        st.error(f"That file is not an HDF5 (.h5) weights file. Upload {filename}.",
-                 icon=":material/error:")
+def weights_uploaded(key: str, model: str, layer: str) -> None:
+    """Check a newly uploaded weights file once (loading it builds the network)."""
+    file = st.session_state.get(key)
+    if file is None:
         return
-    folder = models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     try:
-        with open(folder / filename, "xb") as handle:  # never replace another user's file
-            handle.write(data)
-    except FileExistsError:
-        st.info(f"{filename} is already in {folder}. Press Run to use it.",
-                icon=":material/info:")
-        return
-    st.success(f"Saved {filename} in {folder}. Press Run to extract features with it.",
-               icon=":material/check_circle:")
+        st.session_state[WEIGHTS_NOTE] = ("success", use_weights(file.getvalue(), model, layer))
+    except Exception as exc:  # a message, never a traceback
+        errors.log_error("checking the weights file", exc)
+        st.session_state[WEIGHTS_NOTE] = ("error", errors.explain(exc, "checking the weights file"))
+
+
+def use_weights(data: bytes, model: str, layer: str) -> str:
+    """Keep an uploaded weights file for this session once it loads into the network.
+
+    It goes into the session's own folder (deleted when the session ends), never into
+    Keras' shared folder, so an upload can neither break nor swap another user's weights.
+    """
+    slot = state.weights_slot(model, layer)
+    sources.upload_store().check_room(len(data))
+    accepted = accept_weights(data, model, include_top=layer != "pooled",
+                              folder=sources.weights_folder())
+    st.session_state.setdefault(state.SESSION_WEIGHTS, {})[slot] = str(accepted.path)
     st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+    return (f"The file loads into {model.upper()}: {weights_origin(accepted)}, used for your "
+            f"session only. Press Run to extract features with it.")
 
 
 def show_result(feature_run: state.FeatureRun) -> None:
@@ -124,7 +135,7 @@ if data is None or not data.discovery.images:
     st.info("Choose some images on the Data page first.", icon=":material/info:")
     st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_back:")
     st.stop()
-st.caption(f"{len(data.discovery.images)} images from {data.label}.")
+st.caption(f"{len(data.discovery.images)} images from {escape(data.label)}.")
 
 left, right = st.columns(2)
 with left:
@@ -153,5 +164,10 @@ if st.button("Run", type="primary", icon=":material/play_arrow:"):
 problem = st.session_state.get(state.WEIGHTS_PROBLEM)
 if problem and problem["model"] == state.setting("model"):
     weights_help(problem)
+note = st.session_state.get(WEIGHTS_NOTE)
+if note:
+    kind, text = note
+    getattr(st, kind)(text, icon=":material/check_circle:" if kind == "success"
+                      else ":material/error:")
 if state.run() is not None:
     show_result(state.run())

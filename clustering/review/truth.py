@@ -21,6 +21,7 @@ from typing import IO
 import pandas as pd
 
 from clustering.errors import TruthFileError
+from clustering.review.truth_columns import truth_columns
 
 ROWS_PER_IMAGE = 10  # a truth file may list this many times more files than are clustered
 MIN_ROW_CAP = 100_000  # ... and never fewer than this many rows
@@ -39,14 +40,17 @@ def row_cap(n_images: int | None) -> int | None:
 
 
 def read_truth_capped(source: str | os.PathLike | IO, n_images: int | None = None,
-                      what: str = "truth CSV") -> pd.Series:
+                      what: str = "truth CSV", file_column: str | None = None,
+                      label_column: str | None = None) -> pd.Series:
     """``file -> label`` as :func:`clustering.review.evaluate.read_truth` gives it, read fast.
 
+    The two columns are found by their common names, or named by ``file_column`` and
+    ``label_column`` (as :func:`~clustering.review.truth_columns.truth_columns` does).
     Raises :class:`~clustering.review.evaluate.TruthFileError` with a plain message, also
     when the file has more rows than :func:`row_cap` allows (saying why).
     """
     cap = row_cap(n_images)
-    columns = _columns(source, what)
+    columns = _columns(source, what, file_column, label_column)
     try:
         frame = pd.read_csv(source, usecols=list(columns.values()), dtype=str,
                             keep_default_na=False, engine="c",
@@ -68,12 +72,8 @@ def read_truth_capped(source: str | os.PathLike | IO, n_images: int | None = Non
     return _checked(files, labels, what)
 
 
-def _columns(source: str | os.PathLike | IO, what: str) -> dict[str, int]:
-    """``{"file": <column number>, "label": <column number>}`` read from the header line.
-
-    Positions, not names: a header name with spaces around it would need the same
-    trimming in both reads.
-    """
+def truth_header(source: str | os.PathLike | IO, what: str = "truth CSV") -> list[str]:
+    """The header's column names, trimmed and lower-cased (what the user picks from)."""
     try:
         header = pd.read_csv(source, nrows=0, dtype=str, engine="c")
     except pd.errors.EmptyDataError:
@@ -84,12 +84,22 @@ def _columns(source: str | os.PathLike | IO, what: str) -> dict[str, int]:
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
-    found = {str(c).strip().lower(): i for i, c in enumerate(header.columns)}
-    missing = [c for c in (FILE_COLUMN, LABEL_COLUMN) if c not in found]
-    if missing:
-        raise TruthFileError(f"{what} needs columns 'file' and 'label'; it has "
-                             f"{', '.join(map(repr, found)) or 'none'}")
-    return {c: found[c] for c in (FILE_COLUMN, LABEL_COLUMN)}
+    return [str(c).strip().lower() for c in header.columns]
+
+
+def _columns(source: str | os.PathLike | IO, what: str, file_column: str | None,
+             label_column: str | None) -> dict[str, int]:
+    """``{"file": <column number>, "label": <column number>}`` read from the header line.
+
+    Positions, not names: a header name with spaces around it would need the same
+    trimming in both reads.
+    """
+    names = truth_header(source, what)
+    try:
+        roles = truth_columns(names, file_column, label_column)
+    except ValueError as exc:
+        raise TruthFileError(f"{what} {exc}") from None
+    return {role: names.index(name) for name, role in roles.items()}
 
 
 def _checked(files: pd.Series, labels: pd.Series, what: str) -> pd.Series:
@@ -115,25 +125,35 @@ def _checked(files: pd.Series, labels: pd.Series, what: str) -> pd.Series:
                      name=LABEL_COLUMN)
 
 
-_CACHE: OrderedDict[tuple[str, int | None], pd.Series] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int | None, str | None, str | None],
+                    pd.Series | TruthFileError] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def truth_from_bytes(data: bytes, n_images: int | None = None) -> pd.Series:
-    """:func:`read_truth_capped` of uploaded bytes, parsed once per content and cap.
+def truth_from_bytes(data: bytes, n_images: int | None = None, file_column: str | None = None,
+                     label_column: str | None = None) -> pd.Series:
+    """:func:`read_truth_capped` of uploaded bytes, parsed once per content, cap and columns.
 
     The last :data:`CACHED_TRUTH_FILES` results are kept, keyed by the content's
-    SHA-256, so a page that reruns (every click) costs a hash, not a parse. The
-    result is shared: callers must not modify it.
+    SHA-256, so a page that reruns (every click) costs a hash, not a parse; a refusal
+    is remembered too (a huge file is refused once, not on every click). The result is
+    shared: callers must not modify it.
     """
-    key = (hashlib.sha256(data).hexdigest(), row_cap(n_images))
+    key = (hashlib.sha256(data).hexdigest(), row_cap(n_images), file_column, label_column)
     with _CACHE_LOCK:
-        if key in _CACHE:
+        found = _CACHE.get(key)
+        if found is not None:
             _CACHE.move_to_end(key)
-            return _CACHE[key]
-    truth = read_truth_capped(io.BytesIO(data), n_images)
-    with _CACHE_LOCK:
-        _CACHE[key] = truth
-        while len(_CACHE) > CACHED_TRUTH_FILES:
-            _CACHE.popitem(last=False)
-    return truth
+    if found is None:
+        try:
+            found = read_truth_capped(io.BytesIO(data), n_images, file_column=file_column,
+                                      label_column=label_column)
+        except TruthFileError as exc:
+            found = exc
+        with _CACHE_LOCK:
+            _CACHE[key] = found
+            while len(_CACHE) > CACHED_TRUTH_FILES:
+                _CACHE.popitem(last=False)
+    if isinstance(found, TruthFileError):
+        raise TruthFileError(str(found)) from None  # a new one: a kept one would grow its traceback
+    return found

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from clustering.files.discover import discover
 from dashboard.roots import ROOTS_ENV
+from dashboard.upload_store import QUOTA_ENV, folder_size
 from dashboard.uploads import MAX_TOTAL_ENV
+from tests.files.test_zips_and_limits import lying_zip
 from tests.helpers import save_image
 from tests.app.app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback, png,
@@ -132,3 +134,42 @@ def test_a_new_source_drops_results_made_from_the_old_one():
     button(at, "Use the demo set").click().run()
     no_traceback(at)
     assert "run" not in at.session_state and "k" not in at.session_state
+
+
+def test_a_zip_that_lies_about_its_size_is_stopped_by_what_really_comes_out(monkeypatch,
+                                                                             tmp_path):
+    monkeypatch.setenv("CLUSTERLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv(MAX_TOTAL_ENV, "1")  # 1 MB; the member declares 1,000 bytes
+    bomb = lying_zip(8 * 1024 * 1024, extra={"ok.png": png((0, 200, 0), 3)})
+    assert len(bomb) < 100_000
+    at = upload(new_app(), [("bomb.zip", bomb, "application/zip")])
+    no_traceback(at)
+    assert [r.name for r in at.session_state["source"].discovery.images] == ["bomb.zip/ok.png"]
+    reason = skipped_table(at)["bomb.zip/bomb.png"]
+    assert "does not match the zip's" in reason, reason
+    assert folder_size(tmp_path / "uploads") < 200_000  # the lie was never written out
+
+
+def test_uploads_go_to_the_sessions_own_folder_replaced_by_the_next(monkeypatch, tmp_path):
+    root = tmp_path / "uploads"
+    monkeypatch.setenv("CLUSTERLENS_UPLOAD_DIR", str(root))
+    at = upload(new_app(), coloured_uploads(1))
+    folder = Path(at.session_state["upload_dir"])
+    assert folder.parent.parent == root and folder.is_dir()
+    upload(at, coloured_uploads(2))
+    assert not folder.exists() and len(list(folder.parent.iterdir())) == 1
+
+
+def test_a_full_upload_space_is_explained_and_other_sessions_keep_their_images(monkeypatch,
+                                                                               tmp_path):
+    small, large = coloured_uploads(1), coloured_uploads(2)
+    quota = sum(len(f[1]) for f in small + large) - 1  # room for one of them, not both
+    monkeypatch.setenv("CLUSTERLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv(QUOTA_ENV, str(quota / 1024 / 1024))
+    first = upload(new_app(), small)
+    second = upload(new_app(), large)
+    no_traceback(second)
+    [error] = messages(second, "error")
+    assert "upload space is full" in error and QUOTA_ENV in error
+    assert "source" not in second.session_state
+    assert all(r.path.is_file() for r in first.session_state["source"].discovery.images)

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from clustering.review import truth as truth_table
 from dashboard import state
 from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
 from clustering.pipeline import Settings, cluster_at, reduce_features
@@ -61,7 +62,7 @@ def test_scores_match_the_library_and_the_k_table_marks_the_best():
 
 @pytest.mark.parametrize("text, expected", [
     ("", "is empty"),
-    ("picture,label\na.png,x\n", "no file name column"),
+    ("picture\na.png\n", "needs two columns, the file names and the labels; it has 'picture'"),
     ("file,label\n", "has a header but no rows"),
     ("file,label\nnot_here.png,x\nnor_this.png,y\n", "no file names in common"),
 ])
@@ -70,6 +71,47 @@ def test_bad_truth_csvs_give_plain_messages(text, expected):
     no_traceback(at)
     assert any(expected in m for m in messages(at, "error")), messages(at, "error")
     assert not shown_scores(at)
+
+
+def test_unusual_column_names_are_chosen_in_the_page_not_with_a_command_line_option():
+    text = "Picture,Notes,Kind\n" + "".join(f"{c}_{i}.png,n,{c}\n" for c in ("red", "green", "blue")
+                                           for i in range(3))
+    at = with_truth(analysed_app(), text)
+    no_traceback(at)
+    assert any("do not say it clearly" in w for w in messages(at, "warning"))
+    assert not any("--" in m for m in messages(at, "error") + messages(at, "warning"))
+    at.selectbox(key="truth_file_column").set_value("picture").run()
+    at.selectbox(key="truth_label_column").set_value("kind").run()
+    no_traceback(at)
+    assert not at.error and shown_scores(at)["ARI"] == 1.0
+
+
+def test_a_huge_truth_csv_is_refused_with_the_reason_and_parsed_once(monkeypatch):
+    calls = []
+    real = truth_table.read_truth_capped
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(truth_table, "read_truth_capped", counting)
+    text = TRUTH + "".join(f"other_{i}.png,x\n" for i in range(100_000))
+    at = with_truth(analysed_app(), text)
+    at.switch_page("pages/choose_k.py").run()
+    at.switch_page(PAGE).run()  # a revisit (and every rerun) does not parse again
+    no_traceback(at)
+    assert calls == [1]
+    assert any("more than 100,000 rows but only 9 images are clustered" in e
+               for e in messages(at, "error")), messages(at, "error")
+    assert not shown_scores(at)
+
+
+def test_file_names_from_the_truth_csv_are_not_markdown():
+    text = TRUTH + "![x](http://tracker.invalid/p.png),red\n"
+    at = with_truth(analysed_app(), text)
+    no_traceback(at)
+    [warning] = [w for w in messages(at, "warning") if "not among the images" in w]
+    assert "\\!\\[x\\]\\(http\\:" in warning and "](http" not in warning
 
 
 def test_files_missing_on_either_side_are_reported_not_fatal():

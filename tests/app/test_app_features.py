@@ -3,8 +3,11 @@ caching, missing weights (explained, uploadable, or bypassed), undecodable image
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
+import h5py
+import numpy as np
 import pytest
 
 import clustering.features.extract
@@ -75,23 +78,50 @@ def test_missing_weights_are_explained_and_the_offline_extractor_is_one_click(tm
     assert not messages(at, "error")
 
 
+def junk_h5(path: Path) -> bytes:
+    """A real HDF5 file holding one dataset named ``junk``: the signature is right, the
+    content fits no network."""
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("junk", data=np.arange(10))
+    return path.read_bytes()
+
+
 @pytest.mark.slow
-def test_weights_can_be_uploaded_in_the_page(tmp_path, monkeypatch, keras_home):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    at = extract(upload(new_app(), coloured_uploads(2)), "vgg16")
+def test_uploaded_weights_are_checked_and_belong_to_their_session(tmp_path, monkeypatch,
+                                                                  keras_home):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # the operator put none there
+    monkeypatch.setenv("CLUSTERLENS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    shared = tmp_path / "keras" / "models"
     spec = SPECS[("vgg16", False)]
-    at.file_uploader(key="weights_vgg16_False").set_value(
-        [("not-weights.h5", b"plain text", "application/octet-stream")]).run()
-    assert any("not an HDF5" in e for e in messages(at, "error"))
+    key = "weights_vgg16_False"
+    mine = extract(upload(new_app(), coloured_uploads(2)), "vgg16")
+    other = extract(upload(new_app(), coloured_uploads(2)), "vgg16")
+
+    mine.file_uploader(key=key).set_value(
+        [(spec.filename, junk_h5(tmp_path / "junk.h5"), "application/octet-stream")]).run()
+    no_traceback(mine)
+    assert any("This weights file was refused" in e and "does not load into that network" in e
+               for e in messages(mine, "error")), messages(mine, "error")
+    assert not shared.exists() and "session_weights" not in mine.session_state
+
     weights = (keras_home / "models" / spec.filename).read_bytes()
-    at.file_uploader(key="weights_vgg16_False").set_value(
+    mine.file_uploader(key=key).set_value(
         [(spec.filename, weights, "application/octet-stream")]).run()
-    no_traceback(at)
-    assert (tmp_path / "keras" / "models" / spec.filename).read_bytes() == weights
-    assert any("Press Run" in s for s in messages(at, "success"))
-    button(at, "Run").click().run()
-    no_traceback(at)
-    assert metrics(at)["Features each"] == "512"
+    no_traceback(mine)
+    assert any("custom weights" in s and "your session only" in s
+               for s in messages(mine, "success")), messages(mine, "success")
+    assert not shared.exists()  # never written where other users' networks are loaded from
+    kept = Path(mine.session_state["session_weights"]["vgg16/notop"])
+    assert kept.is_relative_to(tmp_path / "uploads") and kept.read_bytes() == weights
+    button(mine, "Run").click().run()
+    no_traceback(mine)
+    assert metrics(mine)["Features each"] == "512"
+    assert "custom weights" in mine.session_state["run"].features.extractor["label"]
+
+    button(other, "Run").click().run()  # the other session still gets the operator's (none)
+    no_traceback(other)
+    assert any("ImageNet weights are not available" in e for e in messages(other, "error"))
+    assert "run" not in other.session_state and "session_weights" not in other.session_state
 
 
 def test_when_no_image_decodes_the_page_says_what_to_do():

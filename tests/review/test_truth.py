@@ -24,7 +24,8 @@ def test_same_table_as_read_truth(text):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("", "truth CSV is empty"),
-    ("name,group\na,b\n", "needs columns 'file' and 'label'; it has 'name', 'group'"),
+    ("name,group\na,b\n", "has no label column .*; it has 'group'"),
+    ("image,path,label\na,b,c\n", "several possible file name columns \\('image', 'path'\\)"),
     ("file,label\n", "has a header but no rows"),
     ("file,label\na.png,x\nb.png,\n", r"1 row\(s\) without a file name or label \(the first is "
                                       r"data row 2\)"),
@@ -33,6 +34,15 @@ def test_same_table_as_read_truth(text):
 def test_unusable_truth_files_are_explained(text, message):
     with pytest.raises(TruthFileError, match=message):
         read_truth_capped(io.StringIO(text))
+
+
+def test_columns_named_by_the_user_are_read(monkeypatch):
+    data = b"Photo,Path,Kind\na.png,/x/a.png,red\nb.png,/x/b.png,blue\n"
+    assert truth_table.truth_header(io.BytesIO(data)) == ["photo", "path", "kind"]
+    truth = truth_from_bytes(data, 2, file_column="photo", label_column="kind")
+    assert truth.to_dict() == {"a.png": "red", "b.png": "blue"}
+    other = truth_from_bytes(data, 2, file_column="path", label_column="kind")
+    assert other.to_dict() == {"/x/a.png": "red", "/x/b.png": "blue"}  # keyed by the columns
 
 
 def test_rows_are_capped_relative_to_the_images_with_the_reason():
@@ -49,9 +59,9 @@ def test_uploaded_bytes_are_parsed_once_per_content(monkeypatch):
     calls = []
     real = truth_table.read_truth_capped
 
-    def counting(source, n_images=None, what="truth CSV"):
+    def counting(source, n_images=None, **columns):
         calls.append(n_images)
-        return real(source, n_images, what)
+        return real(source, n_images, **columns)
 
     monkeypatch.setattr(truth_table, "read_truth_capped", counting)
     data = b"file,label\na.png,x\nb.png,y\n"
@@ -65,3 +75,19 @@ def test_uploaded_bytes_are_parsed_once_per_content(monkeypatch):
         truth_from_bytes(data + f"d{i}.png,z\n".encode(), n_images=5)
     truth_from_bytes(data, n_images=5)  # pushed out of the cache: parsed again
     assert len(calls) == 2 + truth_table.CACHED_TRUTH_FILES + 1
+
+
+def test_a_refused_file_is_refused_from_memory_the_second_time(monkeypatch):
+    calls = []
+    real = truth_table.read_truth_capped
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(truth_table, "read_truth_capped", counting)
+    data = b"file,label\n" + b"".join(b"i%d.png,x\n" % i for i in range(100_001))
+    for _ in range(2):
+        with pytest.raises(TruthFileError, match="more than 100,000 rows"):
+            truth_from_bytes(data, n_images=3)
+    assert calls == [1]
