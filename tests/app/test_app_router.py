@@ -31,7 +31,7 @@ def test_a_page_run_alone_is_drawn_inside_the_router():
     no_traceback(at)
     assert "**Images:** none chosen yet" in [c.value for c in at.sidebar.caption]
     at = upload(at, coloured_uploads(1))  # a widget value survives the detour
-    assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]
+    assert "**Images:** 3 from 3 uploaded file\\(s\\)" in [c.value for c in at.sidebar.caption]
 
 
 def test_every_page_file_exists_and_is_reachable():
@@ -46,7 +46,7 @@ def test_sidebar_shows_where_the_user_is():
     at = new_app()
     assert "**Images:** none chosen yet" in [c.value for c in at.sidebar.caption]
     at = upload(at, coloured_uploads(1))
-    assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]
+    assert "**Images:** 3 from 3 uploaded file\\(s\\)" in [c.value for c in at.sidebar.caption]
 
 
 def test_an_unexpected_library_failure_is_a_message_not_a_traceback():
@@ -75,7 +75,7 @@ def test_make_run_opens_the_demo_set_once(monkeypatch):
     demo = len(clustering.files.discover.discover(sources.DEMO_DIR).images)
     assert f"**Images:** {demo} from the bundled demo set" in [c.value for c in at.sidebar.caption]
     at = upload(at, coloured_uploads(1))  # a later choice is not overridden by the demo
-    assert "**Images:** 3 from 3 uploaded file(s)" in [c.value for c in at.sidebar.caption]
+    assert "**Images:** 3 from 3 uploaded file\\(s\\)" in [c.value for c in at.sidebar.caption]
 
 
 def test_without_the_setting_no_images_are_chosen():
