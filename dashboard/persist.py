@@ -141,6 +141,7 @@ class SessionStore:
     def keep_images(self, session_id: str, source: Path) -> Path:
         """Hard-link the files under ``source`` into the record (replacing what was there)."""
         target = self.images_dir(session_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.folder(session_id), prefix=".images-"))
         try:
             shutil.copytree(source, staging, symlinks=True, dirs_exist_ok=True,

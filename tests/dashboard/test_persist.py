@@ -86,8 +86,7 @@ def test_a_fork_is_a_copy_under_a_new_id_with_the_images(sessions: SessionStore,
     upload = tmp_path / "upload" / "sub"
     upload.mkdir(parents=True)
     (upload / "a.png").write_bytes(b"png")
-    sessions.save(sid, RECORD)
-    kept = sessions.keep_images(sid, upload.parent)
+    kept = sessions.keep_images(sid, upload.parent)  # before the first save: a new folder
     sessions.save(sid, {**RECORD, "source": {"kind": "upload", "path": str(kept), "label": "up"}})
     copy, record = sessions.fork(sid)
     assert copy != sid and check_id(copy) == copy
