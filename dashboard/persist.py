@@ -399,19 +399,24 @@ def _save() -> None:
 
 # ---- bundles: download, reopen, add images ---------------------------------------------
 
-def current_bundle(analysis: compute.Analysis) -> bytes:
-    """The current clustering as a bundle (no images): run.json with the source,
-    labels, names, keep/remove choices, truth labels, the fitted model."""
-    names = cluster_names(analysis)
+def bundle_maker(analysis: compute.Analysis) -> Callable[[], bytes]:
+    """What makes the current clustering's bundle (no images): run.json with the source,
+    labels, names, keep/remove choices, truth labels, the fitted model.
+
+    The session's choices are read now, in the script run: the returned function is
+    run by the download button when clicked, outside the session (no session state).
+    """
+    names = dict(cluster_names(analysis))
     record = analysis.result.record(input_label=analysis.run.source.label)
     record["source"] = describe_source(analysis.run.source)
-    keep = st.session_state.get(state.KEEP_CHOICES) or {}
+    keep = dict((st.session_state.get(state.KEEP_CHOICES) or {}).get("keep", {}))
     truth = st.session_state.get(state.TRUTH)
-    return write_bundle(Bundle(
-        run=record, labels=analysis.result.labels(names), cluster_names=names,
-        review={f: "keep" if v else "remove" for f, v in keep.get("keep", {}).items()},
-        truth=truth["truth"] if truth else None,
-        model=SavedModel.from_result(analysis.result)))
+    labels = analysis.result.labels(names)
+    result = analysis.result
+    return lambda: write_bundle(Bundle(
+        run=record, labels=labels, cluster_names=names,
+        review={f: "keep" if v else "remove" for f, v in keep.items()},
+        truth=truth["truth"] if truth else None, model=SavedModel.from_result(result)))
 
 
 def reopen_bundle(data: bytes, label: str) -> str:
@@ -453,7 +458,9 @@ def _reopen(bundle: Bundle, label: str) -> str:
     settings = settings_from(bundle.run.get("settings") or {})
     for key, value in _widgets_for(settings).items():
         st.session_state[key] = value
+    started = time.monotonic()
     feature_run = compute.compute_run(state.source(), settings.replace(k=None))
+    seconds = time.monotonic() - started
     st.session_state[state.RUN] = feature_run
     k = int(bundle.run.get("k", {}).get("value", 0)) or None
     if k is not None:
@@ -473,9 +480,8 @@ def _reopen(bundle: Bundle, label: str) -> str:
         st.session_state[state.TRUTH] = {"for": key, "name": f"the truth labels in {label}",
                                          "truth": bundle.truth}
     same = _same_labels(bundle.labels, analysis)
-    return (f"Reopened {label}: {len(feature_run.features.names)} images "
-            f"({feature_run.features.cached} features from the cache, "
-            f"{feature_run.features.computed} computed), k = {analysis.k}"
+    return (f"Reopened {label}: {len(feature_run.features.names)} images, features ready in "
+            f"{seconds:.1f} s (cached ones are read, not recomputed), k = {analysis.k}"
             + ("" if same else "; note: some images now fall in other clusters than when it "
                                "was saved (the images or the extractor changed)") + ".")
 

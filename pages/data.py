@@ -103,18 +103,20 @@ def show_added(reopened: dict, added: dict) -> None:
     """The saved map with the new images on it, and the new images by cluster."""
     bundle, table = reopened["bundle"], added["table"]
     names = {**{int(c): f"cluster {c}" for c in bundle.labels["cluster"]}, **bundle.cluster_names}
-    unsure = int(table["unsure"].sum())
-    st.write(f"**{len(table)} new images placed**, {unsure} of them *unsure* (farther from "
-             f"their cluster's centre than 95 % of the images clustered there); images that "
-             f"were in the saved run get their own cluster back.")
+    unsure, known = int(table["unsure"].sum()), int(table["clustered"].sum())
+    st.write(f"**{len(table)} images placed**: {len(table) - known} new, {unsure} of them "
+             f"*unsure* (farther from their cluster's centre than 95 % of the images clustered "
+             f"there)" + (f"; {known} were already in the saved run and keep their cluster"
+                          if known else "") + ".")
     st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
         st.markdown(f"**{names.get(int(cluster), cluster)}**: {len(rows)} new")
         thumbnails.show_thumbnails(
             [added["images"][f] for f in rows["file"]],
-            [f"NEW · {PurePosixPath(f).name}" + (" · unsure" if u else "")
-             for f, u in zip(rows["file"], rows["unsure"])])
+            [("already in the run · " if old else "NEW · ") + PurePosixPath(f).name
+             + (" · unsure" if u else "")
+             for f, u, old in zip(rows["file"], rows["unsure"], rows["clustered"])])
     if added["skipped"]:
         st.dataframe(skipped_frame(added["skipped"]), hide_index=True)
 
@@ -127,7 +129,7 @@ st.caption("Your work here is saved on this server as you go: reloading this add
            "work and can see your images, so share it only with people who may.")
 analysis = compute.current_analysis()
 if analysis is not None:
-    st.download_button("Save (download a bundle)", lambda: persist.current_bundle(analysis),
+    st.download_button("Save (download a bundle)", persist.bundle_maker(analysis),
                        "clusterlens-bundle.zip", "application/zip", on_click="ignore",
                        icon=":material/download:",
                        help="run.json, labels, cluster names, your keep/remove choices, truth "
@@ -143,7 +145,7 @@ with run_tab:
                              key="reopen_path")
     if st.button("Reopen this run", icon=":material/history:"):
         run_reopen(persist.reopen_folder, run_text)
-message = st.session_state.pop("reopen_message", None)
+message = st.session_state.get("reopen_message")  # kept: reruns must not hide it
 if message:
     getattr(st, message[0])(message[1], icon=":material/history:")
 reopened = st.session_state.get(persist.REOPENED)

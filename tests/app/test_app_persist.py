@@ -101,7 +101,7 @@ def _write_bundle_script(session: str, out: str) -> None:
 
     st.query_params[persist.QUERY_KEY] = session
     persist.restore_at_start()
-    Path(out).write_bytes(persist.current_bundle(compute.current_analysis()))
+    Path(out).write_bytes(persist.bundle_maker(compute.current_analysis())())
 
 
 def saved_bundle(at, tmp_path: Path) -> bytes:
@@ -155,7 +155,7 @@ def test_a_saved_bundle_reopens_in_a_fresh_session(tmp_path, monkeypatch):
     saved = fresh.session_state[persist.REOPENED]["bundle"].labels
     red = int(saved.loc[saved["file"] == "0_0.png", "cluster"].iloc[0])
     assert int(added["cluster"].iloc[0]) == red
-    assert any("1 new images placed" in m.value for m in fresh.markdown)
+    assert any("1 images placed**: 1 new" in m.value for m in fresh.markdown)
 
 
 def test_a_cli_run_folder_reopens_from_the_allowed_roots(tmp_path, monkeypatch):
