@@ -111,7 +111,9 @@ def show_added(reopened: dict, added: dict) -> None:
     st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
-        st.markdown(f"**{names.get(int(cluster), cluster)}**: {len(rows)} new")
+        known = int(rows["clustered"].sum())
+        st.markdown(f"**{names.get(int(cluster), cluster)}**: {len(rows) - known} new"
+                    + (f", {known} already in the run" if known else ""))
         thumbnails.show_thumbnails(
             [added["images"][f] for f in rows["file"]],
             [("already in the run · " if old else "NEW · ") + PurePosixPath(f).name
