@@ -208,3 +208,22 @@ def test_a_run_folder_outside_the_allowed_roots_is_refused(tmp_path):
     button(at, "Reopen this run").click().run()
     no_traceback(at)
     assert messages(at, "error")
+
+
+def test_a_crafted_bundle_cannot_open_folders_outside_the_roots(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from clustering.export.bundle import Bundle, write_bundle
+
+    monkeypatch.setenv(ROOTS_ENV, str(tmp_path))
+    labels = pd.DataFrame({"file": ["passwd"], "cluster": [0]})
+    for source, expected in (({"kind": "folder", "path": "/etc"}, "error"),
+                             ({"kind": "sessions", "path": "/etc"}, "error"),
+                             ({"kind": "upload", "path": "/etc"}, "success")):
+        crafted = write_bundle(Bundle(run={"source": source}, labels=labels))
+        at = new_app()
+        at.file_uploader(key="reopen_bundle").set_value(
+            [("b.zip", crafted, "application/zip")]).run()
+        no_traceback(at)
+        assert messages(at, expected), (source, messages(at, "error"))
+        assert state.SOURCE not in at.session_state  # nothing from /etc became the images
