@@ -176,6 +176,15 @@ def test_a_cli_run_folder_reopens_from_the_allowed_roots(tmp_path, monkeypatch):
     assert at.session_state[state.RUN].features.computed == 0  # the CLI filled the cache
     assert set(at.session_state[state.NAMES]["names"].values()) == {"alpha", "beta", "gamma"}
 
+    save_image(tmp_path / "more" / "blue_new.png", COLOURS["blue"], seed=4242)
+    for path, placed in (("/etc", False), (str(tmp_path / "more"), True)):
+        at.text_input(key="add_path").set_value(path)
+        button(at, "Place the images of this folder").click().run()
+        no_traceback(at)
+        assert (persist.ADDED in at.session_state) == placed, messages(at, "error")
+    table = at.session_state[persist.ADDED]["table"]
+    assert table["file"].tolist() == ["blue_new.png"] and not table["clustered"].any()
+
 
 def test_a_run_whose_images_are_gone_says_so(tmp_path, monkeypatch):
     import shutil
