@@ -43,6 +43,7 @@ from dashboard import compute, sources, state
 from dashboard.choices import cluster_names
 from dashboard.errors import explain
 from dashboard.fingerprint import combine
+from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.router import APP_DIR
 from dashboard.uploads import Upload, save_uploads
@@ -289,7 +290,7 @@ def restore(record: dict[str, Any]) -> str:
     state.set_source(state.DataSource(str(saved_source.get("label", "saved images")), found))
     _widgets_from(record.get("widgets") or {})
     if not record.get("run_settings"):
-        return f"{len(found.images)} images from {saved_source.get('label')}"
+        return f"{len(found.images)} images from {escape(saved_source.get('label'))}"
     feature_run = compute.compute_run(state.source(), settings_from(record["run_settings"]))
     ss = st.session_state
     ss[state.RUN] = feature_run
@@ -304,7 +305,7 @@ def restore(record: dict[str, Any]) -> str:
         truth = record["truth"]
         ss[state.TRUTH] = {"for": truth["for"], "name": truth["name"],
                            "truth": pd.Series(truth["truth"], dtype=str)}
-    return (f"{len(found.images)} images from {saved_source.get('label')}, their features, "
+    return (f"{len(found.images)} images from {escape(saved_source.get('label'))}, their features, "
             f"k = {ss.get(state.K)} and your choices")
 
 
@@ -443,8 +444,10 @@ def _saved_source(bundle: Bundle) -> dict[str, str]:
 
 def _reopen(bundle: Bundle, label: str) -> str:
     """Keep ``bundle`` for "Add images" and, when its images can be found here, make its
-    work the session's: same images, settings, k, names, choices (features from cache)."""
+    work the session's: same images, settings, k, names, choices (features from cache).
+    Returns Markdown (what came from the bundle or the user is escaped)."""
     st.session_state[REOPENED] = {"label": label, "bundle": bundle}
+    label = escape(label)
     st.session_state.pop(ADDED, None)
     saved = _saved_source(bundle)
     if saved["kind"] == "upload":
@@ -453,7 +456,7 @@ def _reopen(bundle: Bundle, label: str) -> str:
                 f"place new images on its map below.")
     found = _discover_source(saved)  # PathRefused / InputError say why the images are gone
     if not found.images:
-        return f"Reopened {label}, but {saved['path']} holds no images now."
+        return f"Reopened {label}, but {escape(saved['path'])} holds no images now."
     state.set_source(state.DataSource(saved["label"], found))
     settings = settings_from(bundle.run.get("settings") or {})
     for key, value in _widgets_for(settings).items():

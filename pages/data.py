@@ -11,6 +11,7 @@ from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
 from dashboard import compute, errors, persist, router, sources, state, thumbnails
 from dashboard.charts import placed_figure
+from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
 
@@ -112,7 +113,7 @@ def show_added(reopened: dict, added: dict) -> None:
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
         known = int(rows["clustered"].sum())
-        st.markdown(f"**{names.get(int(cluster), cluster)}**: {len(rows) - known} new"
+        st.markdown(f"**{escape(names.get(int(cluster), cluster))}**: {len(rows) - known} new"
                     + (f", {known} already in the run" if known else ""))
         thumbnails.show_thumbnails(
             [added["images"][f] for f in rows["file"]],
@@ -152,7 +153,7 @@ if message:
     getattr(st, message[0])(message[1], icon=":material/history:")
 reopened = st.session_state.get(persist.REOPENED)
 if reopened is not None and reopened["bundle"].model is not None:
-    st.markdown(f"#### Add images to {reopened['label']}")
+    st.markdown(f"#### Add images to {escape(reopened['label'])}")
     st.caption("New images are placed with the saved PCA and centroids: same map, same "
                "clusters; nothing is re-clustered.")
     add_upload_tab, add_folder_tab = st.tabs(["Upload images", "Folder on this server"])
@@ -175,7 +176,7 @@ if reopened is not None and reopened["bundle"].model is not None:
     if added is not None:
         show_added(reopened, added)
 elif reopened is not None:
-    st.caption(f"{reopened['label']} holds no fitted model, so new images cannot be placed in it.")
+    st.caption(f"{escape(reopened['label'])} holds no fitted model, so new images cannot be placed in it.")
 # ---- end of Save and reopen -------------------------------------------------------------
 
 st.divider()

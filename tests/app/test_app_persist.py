@@ -232,7 +232,8 @@ def test_a_crafted_bundle_cannot_open_folders_outside_the_roots(tmp_path, monkey
         crafted = write_bundle(Bundle(run={"source": source}, labels=labels))
         at = new_app()
         at.file_uploader(key="reopen_bundle").set_value(
-            [("b.zip", crafted, "application/zip")]).run()
+            [("![x](http://example.invalid/p.png).zip", crafted, "application/zip")]).run()
         no_traceback(at)
         assert messages(at, expected), (source, messages(at, "error"))
         assert state.SOURCE not in at.session_state  # nothing from /etc became the images
+        assert not any("![x](" in m for m in messages(at, expected))  # no remote image fetched
