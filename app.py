@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import errors, router, sources, state
+from dashboard import errors, persist, router, sources, state
 from dashboard.markdown import escape
 
 
@@ -30,11 +30,16 @@ st.set_page_config(page_title="ClusterLens", page_icon=":material/scatter_plot:"
 page = st.navigation([st.Page(path, title=title, icon=icon) for path, title, icon in router.PAGES])
 status = st.sidebar.empty()
 try:
+    persist.restore_at_start()  # a reload with ?session=… brings the saved work back
     sources.keep_session_alive()
     sources.open_demo_at_start()
+    persist.show_notice()
     sidebar_status(status)
-    with router.routing():
-        page.run()
+    try:
+        with router.routing():
+            page.run()
+    finally:  # also after st.stop() / st.rerun(): the choices made in this run are kept
+        persist.autosave()
     sidebar_status(status)  # again, with what the page just changed (skipped after st.stop)
 except Exception as exc:  # the last line of defence: a message, never a traceback
     errors.show_error(f"showing the {page.title} page", exc)

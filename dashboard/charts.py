@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from clustering.export.colours import PALETTE, cluster_colour
@@ -148,3 +149,28 @@ def k_from_points(points: Sequence[Mapping[str, Any]]) -> int | None:
         if point.get("x") is not None:
             return int(round(float(point["x"])))
     return None
+
+
+def placed_figure(saved: pd.DataFrame, added: pd.DataFrame,
+                  cluster_names: Mapping[int, str]) -> go.Figure:
+    """The saved run's map (``file, cluster, x, y``) with placed images (``added``: those
+    columns plus ``unsure`` and ``clustered``) on top in their cluster's colour, outlined:
+    new ones as stars (hollow when unsure), images already in the run as diamonds, so
+    "new" and "unsure" read without hovering."""
+    names = {**{int(c): f"cluster {c}" for c in saved["cluster"]}, **cluster_names}
+    fig = scatter_figure(saved[["x", "y"]].to_numpy(float), saved["cluster"].to_numpy(int),
+                         list(saved["file"]), names)
+    new, unsure = ~added["clustered"].astype(bool), added["unsure"].astype(bool)
+    for label, rows, symbol in (("new", added[new & ~unsure], "star"),
+                                ("new, unsure", added[new & unsure], "star-open"),
+                                ("already in the run", added[~new], "diamond")):
+        if len(rows):
+            fig.add_trace(go.Scatter(
+                x=rows["x"], y=rows["y"], mode="markers", name=f"{label} ({len(rows)})",
+                text=[f"{f} → {names.get(int(c), c)} ({label})"
+                      for f, c in zip(rows["file"], rows["cluster"])],
+                marker={"symbol": symbol, "size": 16,
+                        "color": [cluster_colour(int(c)) for c in rows["cluster"]],
+                        "line": {"width": 1.5, "color": "black"}},
+                hovertemplate="<b>%{text}</b><extra></extra>"))
+    return fig

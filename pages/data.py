@@ -8,8 +8,9 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from clustering.export.tables import skipped_frame
-from clustering.files.discover import IMAGE_EXTENSIONS, discover
-from dashboard import errors, router, sources, state, thumbnails
+from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
+from dashboard import compute, errors, persist, router, sources, state, thumbnails
+from dashboard.charts import placed_figure
 from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
@@ -73,6 +74,110 @@ with server_tab:
                               placeholder=str(sources.DEMO_DIR))
     if st.button("Use this folder", icon=":material/folder_open:"):
         errors.attempt("opening the folder", use_server_folder, path_text)
+
+
+# ---- Save and reopen (issue 10) ---------------------------------------------------------
+def reopen_upload() -> None:
+    """Reopen the bundle in the uploader, once per new file."""
+    file = st.session_state.get("reopen_bundle")
+    if file is not None and st.session_state.get("reopen_done") != file.file_id:
+        st.session_state["reopen_done"] = file.file_id
+        run_reopen(persist.reopen_bundle, file.getvalue(), f"the bundle {file.name}")
+
+
+def run_reopen(fn, *args) -> None:
+    """Reopen with ``fn``; keep what happened to say it on this page."""
+    try:
+        st.session_state["reopen_message"] = ("success", fn(*args))
+    except Exception as exc:  # refused bundle, folder not allowed, images gone: in words
+        st.session_state["reopen_message"] = ("error", errors.explain(exc, "reopening the run"))
+
+
+def add_found(found: Discovery) -> None:
+    placed = errors.attempt("placing the new images", persist.add_images, found)
+    if placed == 0:
+        st.warning("None of these files could be placed (no loadable images).",
+                   icon=":material/warning:")
+
+
+def show_added(reopened: dict, added: dict) -> None:
+    """The saved map with the new images on it, and the new images by cluster."""
+    bundle, table = reopened["bundle"], added["table"]
+    names = {**{int(c): f"cluster {c}" for c in bundle.labels["cluster"]}, **bundle.cluster_names}
+    unsure, known = int(table["unsure"].sum()), int(table["clustered"].sum())
+    st.write(f"**{len(table)} images placed**: {len(table) - known} new, {unsure} of them "
+             f"*unsure* (farther from their cluster's centre than 95 % of the images clustered "
+             f"there)" + (f"; {known} were already in the saved run and keep their cluster"
+                          if known else "") + ".")
+    st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
+    for cluster in sorted(table["cluster"].unique()):
+        rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
+        known = int(rows["clustered"].sum())
+        st.markdown(f"**{escape(names.get(int(cluster), cluster))}**: {len(rows) - known} new"
+                    + (f", {known} already in the run" if known else ""))
+        thumbnails.show_thumbnails(
+            [added["images"][f] for f in rows["file"]],
+            [("already in the run · " if old else "NEW · ") + PurePosixPath(f).name
+             + (" · unsure" if u else "")
+             for f, u, old in zip(rows["file"], rows["unsure"], rows["clustered"])])
+    if added["skipped"]:
+        st.dataframe(skipped_frame(added["skipped"]), hide_index=True)
+
+
+st.divider()
+st.subheader("Save and reopen")
+st.caption("Your work here is saved on this server as you go: reloading this address "
+           f"(it ends in `?{persist.QUERY_KEY}=…`) brings it back for "
+           f"{persist.MAX_AGE_S / 86400:.0f} days. Anyone with the address gets a copy of your "
+           "work and can see your images, so share it only with people who may.")
+analysis = compute.current_analysis()
+if analysis is not None:
+    st.download_button("Save (download a bundle)", persist.bundle_maker(analysis),
+                       "clusterlens-bundle.zip", "application/zip", on_click="ignore",
+                       icon=":material/download:",
+                       help="run.json, labels, cluster names, your keep/remove choices, truth "
+                            "labels, the fitted PCA and centroids; no images.")
+else:
+    st.caption("A bundle can be downloaded once the images are clustered (Features page).")
+bundle_tab, run_tab = st.tabs(["Reopen a bundle", "Reopen a saved run on this server"])
+with bundle_tab:
+    st.file_uploader("A bundle saved here (clusterlens-bundle.zip)", type=["zip"],
+                     key="reopen_bundle", on_change=reopen_upload)
+with run_tab:
+    run_text = st.text_input("Folder written by `python -m clustering cluster … --out FOLDER`",
+                             key="reopen_path")
+    if st.button("Reopen this run", icon=":material/history:"):
+        run_reopen(persist.reopen_folder, run_text)
+message = st.session_state.get("reopen_message")  # kept: reruns must not hide it
+if message:
+    getattr(st, message[0])(message[1], icon=":material/history:")
+reopened = st.session_state.get(persist.REOPENED)
+if reopened is not None and reopened["bundle"].model is not None:
+    st.markdown(f"#### Add images to {escape(reopened['label'])}")
+    st.caption("New images are placed with the saved PCA and centroids: same map, same "
+               "clusters; nothing is re-clustered.")
+    add_upload_tab, add_folder_tab = st.tabs(["Upload images", "Folder on this server"])
+    with add_upload_tab:
+        new_files = st.file_uploader("Images, or .zip archives of images",
+                                     type=IMAGE_TYPES + ["zip"], accept_multiple_files=True,
+                                     key="add_files")
+        if new_files and st.button("Place these images", icon=":material/add_photo_alternate:"):
+            found = errors.attempt("saving the new images", persist.save_added,
+                                   [Upload(f.name, f.getvalue()) for f in new_files])
+            if found is not None:
+                add_found(found)
+    with add_folder_tab:
+        add_text = st.text_input("Folder path on the server", key="add_path")
+        if st.button("Place the images of this folder", icon=":material/add_photo_alternate:"):
+            found = errors.attempt("opening the folder", persist.find_added, add_text)
+            if found is not None:
+                add_found(found)
+    added = st.session_state.get(persist.ADDED)
+    if added is not None:
+        show_added(reopened, added)
+elif reopened is not None:
+    st.caption(f"{escape(reopened['label'])} holds no fitted model, so new images cannot be placed in it.")
+# ---- end of Save and reopen -------------------------------------------------------------
 
 st.divider()
 current = state.source()

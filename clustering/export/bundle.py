@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -186,3 +188,40 @@ def _truth(members: Mapping[str, bytes]) -> pd.Series | None:
         return None
     frame = _table(members, "truth.csv", ("file", "label"))
     return frame.set_index("file")["label"]
+
+
+def read_run_folder(folder: str | os.PathLike) -> Bundle:
+    """A :class:`Bundle` from a folder written by ``cluster --out`` (run.json, labels.csv,
+    model.npz), checked like an uploaded bundle; cluster names come from labels.csv's
+    ``cluster_name`` column when it has one."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise BundleError(f"saved run not found: {path} is not a folder")
+    members = {}
+    for name in ("run.json", "labels.csv", MODEL_FILE):
+        member = path / name
+        if not member.is_file() or member.is_symlink():
+            raise BundleError(f"{path} is not a saved run: it has no {name} (write one with "
+                              f"'python -m clustering cluster INPUT --out {path}')")
+        if member.stat().st_size > MAX_MEMBER_BYTES:
+            raise BundleError(f"{name} in {path} is larger than {MAX_MEMBER_BYTES:,} bytes")
+        members[name] = member.read_bytes()
+    run = _json(members, "run.json")
+    if not isinstance(run, dict):
+        raise BundleError("run.json of the saved run is not a JSON object")
+    labels = _table(members, "labels.csv", ("file", "cluster"))
+    try:
+        labels["cluster"] = labels["cluster"].astype(int)
+    except ValueError:
+        raise BundleError("labels.csv of the saved run: 'cluster' must be whole numbers") from None
+    names: dict[int, str] = {}
+    if "cluster_name" in labels.columns:
+        names = {int(c): str(n)[:MAX_NAME_CHARS]
+                 for c, n in zip(labels["cluster"], labels["cluster_name"])}
+    try:
+        model = SavedModel.from_bytes(members[MODEL_FILE], str(path / MODEL_FILE))
+    except NotASavedRun as exc:
+        raise BundleError(str(exc)) from None
+    if len(labels) and labels["cluster"].max() >= len(model.centroids):
+        raise BundleError("labels.csv names clusters that the saved model lacks")
+    return Bundle(run=run, labels=labels, cluster_names=names, model=model)
