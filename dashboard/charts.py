@@ -115,12 +115,14 @@ def variance_figure(curve: np.ndarray, components: int | None = None,
 
 @dataclass(frozen=True)
 class MapImage:
-    """A thumbnail placed on the map: centred on (x, y), ``size`` in axis units."""
+    """A thumbnail placed on the map: centred on (x, y) in a box of (width, height)
+    axis units (the image keeps its shape inside it)."""
 
     x: float
     y: float
     uri: str  # data-URI JPEG
-    size: float
+    width: float
+    height: float
 
 
 def map_images(coords: np.ndarray, labels: np.ndarray, centre_uris: Mapping[int, str],
@@ -128,19 +130,20 @@ def map_images(coords: np.ndarray, labels: np.ndarray, centre_uris: Mapping[int,
     """Each cluster's most typical image at the cluster's centre (mean map position), big;
     ``point_uris`` (image index -> thumbnail) small at their own points.
 
-    Sizes are fractions of the map's span so they read the same at any scale; the
+    Sizes are fractions of the map's span on each axis, so they read the same at any
+    scale and aspect; the
     centre images are drawn last so they stay on top of the small ones.
     """
     coords = np.asarray(coords, dtype=float)
     labels = np.asarray(labels)
-    span = float(np.ptp(coords, axis=0).max()) if len(coords) else 0.0
-    span = span or 1.0
-    small = [MapImage(float(coords[i, 0]), float(coords[i, 1]), uri, span * POINT_IMAGE)
+    span = np.ptp(coords, axis=0) if len(coords) else np.ones(2)
+    span = np.where(span > 0, span, 1.0)
+    small = [MapImage(float(coords[i, 0]), float(coords[i, 1]), uri, *(span * POINT_IMAGE))
              for i, uri in point_uris.items()]
     big = []
     for cluster, uri in centre_uris.items():
         centre = coords[labels == cluster].mean(axis=0)
-        big.append(MapImage(float(centre[0]), float(centre[1]), uri, span * CENTRE_IMAGE))
+        big.append(MapImage(float(centre[0]), float(centre[1]), uri, *(span * CENTRE_IMAGE)))
     return small + big
 
 
@@ -192,7 +195,7 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
         height=620, dragmode="select", legend={"title": "cluster"},
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         images=[{"source": image.uri, "xref": "x", "yref": "y", "x": image.x, "y": image.y,
-                 "sizex": image.size, "sizey": image.size, "xanchor": "center",
+                 "sizex": image.width, "sizey": image.height, "xanchor": "center",
                  "yanchor": "middle", "layer": "above"} for image in images])
     fig.update_xaxes(title=f"{axis_title} 1")
     fig.update_yaxes(title=f"{axis_title} 2")

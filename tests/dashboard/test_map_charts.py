@@ -24,13 +24,14 @@ def test_centre_images_sit_at_the_cluster_mean_and_are_drawn_last():
     placed = map_images(coords, labels, {0: "c0", 1: "c1"}, {2: "p2"})
     assert [i.uri for i in placed] == ["p2", "c0", "c1"]
     assert (placed[1].x, placed[1].y) == (1.0, 0.0)
-    assert placed[1].size == CENTRE_IMAGE * 10 > placed[0].size
+    assert placed[1].width == CENTRE_IMAGE * 10 > placed[0].width
+    assert placed[1].height == CENTRE_IMAGE * 10
 
 
 def test_map_figure_carries_images_and_a_highlight():
     coords = np.random.default_rng(0).normal(size=(5, 2))
     fig = scatter_figure(coords, np.array([0, 0, 1, 1, 1]), list("abcde"), {0: "A", 1: "B"},
-                         "UMAP", images=[MapImage(0, 0, "data:x", 1)], highlight=3)
+                         "UMAP", images=[MapImage(0, 0, "data:x", 1, 1)], highlight=3)
     assert fig.layout.images[0].source == "data:x"
     assert fig.data[-1].name == "found" and list(fig.data[-1].customdata) == [3]
     assert fig.layout.xaxis.title.text == "UMAP 1"
