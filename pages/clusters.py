@@ -143,7 +143,7 @@ if chosen:
 st.subheader("Clusters")
 with st.expander("Table of the clusters"):
     st.dataframe(overview, hide_index=True)
-options = [f"{names[c]} ({overview['images'][c]} images)" for c in range(analysis.k)]
+options = [f"{c}: {names[c]} ({overview['images'][c]} images)" for c in range(analysis.k)]
 shown_key = f"gallery_{analysis.clustering_key}"
 st.session_state.setdefault(shown_key, 0)
 cluster = st.selectbox("Show the images of", range(analysis.k), format_func=options.__getitem__,
