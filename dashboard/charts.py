@@ -1,4 +1,5 @@
-"""Plotly figures for the dashboard: k curves, silhouettes, PCA variance, 2-D scatter.
+"""Plotly figures for the dashboard: k curves, silhouettes, PCA variance, the image map,
+run comparison.
 
 Figures carry image indices in ``customdata`` so a selection on the chart maps back
 to images; :func:`selected_indices` and :func:`k_from_points` read selections.
@@ -7,6 +8,7 @@ to images; :func:`selected_indices` and :func:`k_from_points` read selections.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,9 @@ import plotly.graph_objects as go
 from clustering.export.colours import PALETTE, cluster_colour
 
 CHOSEN_COLOUR = "#d62728"
-WEBGL_ABOVE = 1500  # points per scatter trace above which WebGL is used
+WEBGL_ABOVE = 1500  # points on the map above which WebGL is used
+CENTRE_IMAGE = 0.12  # a cluster's typical image, as a fraction of the map's span
+POINT_IMAGE = 0.045  # one image's thumbnail at its point, same unit
 
 
 def _k_curve(ks: np.ndarray, values: np.ndarray, chosen: int, suggested: int,
@@ -109,25 +113,92 @@ def variance_figure(curve: np.ndarray, components: int | None = None,
     return fig
 
 
+@dataclass(frozen=True)
+class MapImage:
+    """A thumbnail placed on the map: centred on (x, y) in a box of (width, height)
+    axis units (the image keeps its shape inside it)."""
+
+    x: float
+    y: float
+    uri: str  # data-URI JPEG
+    width: float
+    height: float
+
+
+def map_images(coords: np.ndarray, labels: np.ndarray, centre_uris: Mapping[int, str],
+               point_uris: Mapping[int, str]) -> list[MapImage]:
+    """Each cluster's most typical image at the cluster's centre (mean map position), big;
+    ``point_uris`` (image index -> thumbnail) small at their own points.
+
+    Sizes are fractions of the map's span on each axis, so they read the same at any
+    scale and aspect; the
+    centre images are drawn last so they stay on top of the small ones.
+    """
+    coords = np.asarray(coords, dtype=float)
+    labels = np.asarray(labels)
+    span = np.ptp(coords, axis=0) if len(coords) else np.ones(2)
+    span = np.where(span > 0, span, 1.0)
+    small = [MapImage(float(coords[i, 0]), float(coords[i, 1]), uri, *(span * POINT_IMAGE))
+             for i, uri in point_uris.items()]
+    big = []
+    for cluster, uri in centre_uris.items():
+        centre = coords[labels == cluster].mean(axis=0)
+        big.append(MapImage(float(centre[0]), float(centre[1]), uri, *(span * CENTRE_IMAGE)))
+    return small + big
+
+
+def stratified_sample(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """About ``n`` image indices, each cluster in proportion to its size (at least one
+    from every cluster), sorted: a sample that shows every cluster, not only the big ones."""
+    labels = np.asarray(labels)
+    if len(labels) <= n:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    picked = []
+    for cluster in np.unique(labels):
+        members = np.flatnonzero(labels == cluster)
+        take = max(1, round(n * len(members) / len(labels)))
+        picked.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    return np.sort(np.concatenate(picked))
+
+
 def scatter_figure(coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
-                   cluster_names: Mapping[int, str]) -> go.Figure:
-    """2-D PCA map coloured by cluster; hover shows the file; ``customdata`` = image index."""
+                   cluster_names: Mapping[int, str], axis_title: str = "PCA",
+                   images: Sequence[MapImage] = (), highlight: int | None = None) -> go.Figure:
+    """2-D map coloured by cluster; hover shows the file; ``customdata`` = image index.
+
+    ``images`` are thumbnails drawn on the map (``layout.images``: no extra traces, so
+    they cost nothing to hover or select); ``highlight`` marks one image with a star.
+    Points are WebGL (``scattergl``) when there are many, so 100,000 stay responsive.
+    """
     coords = np.asarray(coords)
     labels = np.asarray(labels)
+    many = len(labels) > WEBGL_ABOVE
+    trace = go.Scattergl if many else go.Scatter
     fig = go.Figure()
     for cluster in sorted(cluster_names):
         idx = np.flatnonzero(labels == cluster)
-        trace = go.Scattergl if len(idx) > WEBGL_ABOVE else go.Scatter
         fig.add_trace(trace(
             x=coords[idx, 0], y=coords[idx, 1], mode="markers", customdata=idx,
             name=f"{cluster_names[cluster]} ({len(idx)})", text=[names[i] for i in idx],
-            marker={"color": cluster_colour(cluster), "size": 9, "opacity": 0.85,
-                    "line": {"width": 0.5, "color": "white"}},
+            marker={"color": cluster_colour(cluster), "size": 4 if many else 9,
+                    "opacity": 0.85, "line": {"width": 0 if many else 0.5, "color": "white"}},
             hovertemplate=f"<b>%{{text}}</b><br>{cluster_names[cluster]}<extra></extra>"))
-    fig.update_layout(height=520, dragmode="select", legend={"title": "cluster"},
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    fig.update_xaxes(title="PCA 1")
-    fig.update_yaxes(title="PCA 2")
+    if highlight is not None:
+        fig.add_trace(go.Scatter(
+            x=[coords[highlight, 0]], y=[coords[highlight, 1]], mode="markers",
+            customdata=[highlight], name="found", text=[names[highlight]],
+            marker={"symbol": "star", "size": 26, "color": "#ffd400",
+                    "line": {"width": 2, "color": "black"}},
+            hovertemplate="<b>%{text}</b><br>the image you looked for<extra></extra>"))
+    fig.update_layout(
+        height=620, dragmode="select", legend={"title": "cluster"},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        images=[{"source": image.uri, "xref": "x", "yref": "y", "x": image.x, "y": image.y,
+                 "sizex": image.width, "sizey": image.height, "xanchor": "center",
+                 "yanchor": "middle", "layer": "above"} for image in images])
+    fig.update_xaxes(title=f"{axis_title} 1")
+    fig.update_yaxes(title=f"{axis_title} 2")
     return fig
 
 
@@ -173,4 +244,19 @@ def placed_figure(saved: pd.DataFrame, added: pd.DataFrame,
                         "color": [cluster_colour(int(c)) for c in rows["cluster"]],
                         "line": {"width": 1.5, "color": "black"}},
                 hovertemplate="<b>%{text}</b><extra></extra>"))
+    return fig
+
+
+def contingency_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
+    """Heatmap of a contingency table (rows: run A's clusters, columns: run B's), counts
+    written in the cells: a diagonal-like pattern means the two runs agree."""
+    fig = go.Figure(go.Heatmap(
+        z=table.to_numpy(), x=[str(c) for c in table.columns], y=[str(r) for r in table.index],
+        colorscale="Blues", text=table.to_numpy(), texttemplate="%{text}",
+        hovertemplate=f"{name_a}: %{{y}}<br>{name_b}: %{{x}}<br>%{{z}} images<extra></extra>"))
+    fig.update_layout(title="Images in each pair of clusters",
+                      height=min(900, 160 + 28 * len(table)),
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_xaxes(title=name_b, type="category")
+    fig.update_yaxes(title=name_a, type="category", autorange="reversed")
     return fig

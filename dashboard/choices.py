@@ -8,15 +8,16 @@ import streamlit as st
 from clustering.review.decisions import annotate_labels
 from clustering.review.quality import QualityScorer
 from dashboard import state
-from dashboard.compute import Analysis, clusters_table, source_key
-from clustering.clusters.members import default_names
+from dashboard.compute import Analysis, clusters_table, source_key, suggested_names
 
 
 def cluster_names(analysis: Analysis) -> dict[int, str]:
-    """The clusters' names (renamed ones kept while this clustering stays)."""
+    """The clusters' names: the suggested ones until renamed (renames kept while this
+    clustering stays)."""
     stored = st.session_state.get(state.NAMES)
     if not stored or stored["for"] != analysis.clustering_key:
-        stored = {"for": analysis.clustering_key, "names": default_names(analysis.k)}
+        stored = {"for": analysis.clustering_key,
+                  "names": dict(suggested_names(analysis).names)}
         st.session_state[state.NAMES] = stored
     return stored["names"]
 

@@ -29,6 +29,7 @@ from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analys
 from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
 from clustering.review.duplicates import DuplicateFinder, Signatures, compute_signatures
+from clustering.review.names import NameSuggestions
 from clustering.review.quality import score_images
 from clustering.settings import K_MAX_OFFERED, Settings
 from dashboard import state
@@ -183,9 +184,21 @@ def _clustering(key: str, k: int, settings: Settings, _reduced: np.ndarray) -> C
     return cluster_at(_reduced, k, settings)
 
 
-@st.cache_data(show_spinner="Drawing the 2-D map…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _map(key: str, settings: Settings, _reduced: np.ndarray) -> MapProjection:
-    return map_2d(_reduced, settings)
+    # The progress bar is created in here so a cache hit replays it (and its removal).
+    bar = st.progress(0.0, text=f"Drawing the {settings.map.upper()} map…")
+    try:
+        return map_2d(_reduced, settings,
+                      progress=lambda fraction, what: bar.progress(fraction, text=what))
+    finally:
+        bar.empty()
+
+
+def _without_map(settings: Settings) -> Settings:
+    """The settings as reduce/sweep/cluster see them: the map method changes none of
+    them, so it must not key their caches (a new map recomputes only the map)."""
+    return settings.replace(k=None, map=Settings.map)
 
 
 @st.cache_data(show_spinner="Measuring the variance PCA keeps…", max_entries=16)
@@ -215,9 +228,9 @@ def k_range(n_images: int) -> tuple[int, int]:
 
 def _cached_steps(key: str) -> Steps:
     """The pipeline's steps, each cached under the reduction's content ``key``."""
-    return Steps(reduce=lambda X, s: _reduction(key, s.replace(k=None), X),
-                 sweep=lambda R, s: _sweep(key, s.replace(k=None), R),
-                 cluster=lambda R, k, s: _clustering(key, k, s.replace(k=None), R),
+    return Steps(reduce=lambda X, s: _reduction(key, _without_map(s), X),
+                 sweep=lambda R, s: _sweep(key, _without_map(s), R),
+                 cluster=lambda R, k, s: _clustering(key, k, _without_map(s), R),
                  map=lambda R, s: _map(key, s.replace(k=None), R))
 
 
@@ -230,7 +243,8 @@ def analyse(feature_run: state.FeatureRun) -> Analysis:
     n = len(feature_run.features.names)
     low, high = k_limits(n)
     k_min, k_max = k_range(n)
-    settings = feature_run.settings.replace(k_min=k_min, k_max=k_max, k=None)
+    settings = feature_run.settings.replace(k_min=k_min, k_max=k_max, k=None,
+                                            map=state.setting(state.MAP))
     key = combine(feature_run.key, settings.pca, settings.whiten, settings.normalize,
                   settings.seed)
     k = st.session_state.get(state.K) if st.session_state.get(state.K_FOR) == key else None
@@ -276,6 +290,16 @@ def current_analysis() -> Analysis | None:
     except Exception as exc:  # noqa: BLE001 - the caller says there is no clustering
         LOG.warning("no analysis for the review", exc_info=exc)
         return None
+
+
+@st.cache_data(show_spinner="Suggesting names for the clusters…", max_entries=16)
+def _suggested_names(key: str, _result: RunResult) -> NameSuggestions:
+    return _result.suggest_names()
+
+
+def suggested_names(analysis: Analysis) -> NameSuggestions:
+    """Suggested cluster names (ImageNet classes or pixel words), cached per clustering."""
+    return _suggested_names(analysis.clustering_key, analysis.result)
 
 
 def clusters_table(analysis: Analysis) -> pd.DataFrame:

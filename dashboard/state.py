@@ -33,6 +33,7 @@ NAMES = "cluster_names"  # {"for": clustering key, "names": {cluster: name}}
 DUP_SENSITIVITY = "dup_sensitivity"  # duplicate finder sensitivity, 0 (strict) .. 1 (loose)
 KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the user's overrides
 REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
+MAP = "map_method"  # the 2-D map's projection: pca, umap or tsne (a view: kept across images)
 TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
 
 # Everything that belongs to the current images (dropped when they change).
@@ -57,7 +58,7 @@ def _widget_defaults(settings: Settings) -> dict[str, Any]:
             "pca_components": pca if mode == "components" else PCA_COMPONENTS_OFFERED,
             "whiten": settings.whiten, "normalize": settings.normalize,
             "k_range": (settings.k_min, settings.k_max),
-            DUP_SENSITIVITY: settings.duplicate_sensitivity}
+            DUP_SENSITIVITY: settings.duplicate_sensitivity, MAP: settings.map}
 
 
 DEFAULTS = _widget_defaults(Settings())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 import streamlit as st
@@ -33,6 +34,17 @@ def thumbnail(ref: ImageRef, px: int = THUMB_PX) -> tuple[bytes | None, str]:
     """A small JPEG of ``ref`` (cached by file identity), or None and the reason."""
     _, path, member, size, mtime = file_stamps([ref])[0]
     return _thumbnail(path, member, size, mtime, px)
+
+
+def data_uris(refs: Mapping[int, ImageRef], px: int) -> dict[int, str]:
+    """``{index: data-URI JPEG}`` of the thumbnails that can be made (for the map, where
+    a picture must travel inside the figure); unreadable images are left out."""
+    uris = {}
+    for index, ref in refs.items():
+        data, _ = thumbnail(ref, px)
+        if data is not None:
+            uris[index] = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    return uris
 
 
 def show_thumbnails(refs: Sequence[ImageRef], captions: Sequence[str] | None = None,

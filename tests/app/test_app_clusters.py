@@ -1,9 +1,15 @@
-"""Clusters page: map, summary, galleries (typical first, paged), renaming, downloads."""
+"""Clusters page: overview, image map, map layout, galleries (typical first, paged),
+suggested names and renaming, find on map, downloads (report included)."""
 
 from __future__ import annotations
 
-from tests.app.app_helpers import (analysed_app, charts, fresh_streamlit,  # noqa: F401
+import json
+
+from dashboard.hover import TOOLTIP_ID
+from tests.app.app_helpers import (analysed_app, button, charts, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, plotly_values)
+
+SUGGESTED = ["green · smooth", "blue · dark · smooth", "red · smooth"]
 
 
 def open_clusters(at, k: int | None = None):
@@ -26,17 +32,26 @@ def test_map_summary_gallery_and_downloads():
     indices = sorted(i for trace in scatter["data"] for i in plotly_values(trace["customdata"]))
     assert indices == list(range(9))
     assert all("%{text}" in trace["hovertemplate"] for trace in scatter["data"])
+    # 9 images: each drawn as its thumbnail, plus each cluster's typical one at its centre
+    assert len(scatter["layout"]["images"]) == 9 + 3
+    assert all(i["source"].startswith("data:image/jpeg;base64,")
+               for i in scatter["layout"]["images"])
+    [hover] = at.get("bidi_component")
+    assert TOOLTIP_ID in hover.proto.json and sorted(json.loads(hover.proto.json)["images"],
+                                                     key=int) == [str(i) for i in range(9)]
     summary = at.dataframe[0].value
     assert list(summary["cluster"]) == [0, 1, 2] and summary["images"].sum() == 9
-    assert len(at.get("image")) == summary["images"][0]  # the first cluster's gallery
+    # overview: 3 typical images per 3-image cluster, then the first cluster's gallery
+    assert len(at.get("image")) == 9 + summary["images"][0]
+    assert [b.label for b in at.button] == ["Open"] * 3
     assert [b.proto.label for b in at.get("download_button")] == [
-        "Labels (CSV)", "Run record (run.json)", "Images by cluster (.zip)"]
+        "Labels (CSV)", "Run record (run.json)", "Images by cluster (.zip)", "Report (HTML)"]
 
 
 def test_gallery_starts_with_the_most_typical_image():
     at = open_clusters(analysed_app(), k=3)
     result = at.session_state["run"].features
-    first_caption = at.get("image")[0].proto.imgs[0].caption
+    first_caption = at.get("image")[9].proto.imgs[0].caption  # after the overview
     summary = at.dataframe[0].value
     assert first_caption == summary["most typical image"][0]
     assert first_caption in result.names
@@ -48,13 +63,14 @@ def test_clusters_can_be_renamed_and_names_survive_page_changes():
     at.text_input[0].input("Greens").run()
     no_traceback(at)
     assert at.session_state["cluster_names"]["names"][1] == "Greens"
-    assert list(at.dataframe[0].value["name"]) == ["cluster 0", "Greens", "cluster 2"]
+    renamed = [SUGGESTED[0], "Greens", SUGGESTED[2]]
+    assert list(at.dataframe[0].value["name"]) == renamed
     at.switch_page("pages/data.py").run()
     at.switch_page("pages/clusters.py").run()
-    assert list(at.dataframe[0].value["name"]) == ["cluster 0", "Greens", "cluster 2"]
-    at.session_state["k"] = 2  # another clustering: fresh names
+    assert list(at.dataframe[0].value["name"]) == renamed
+    at.session_state["k"] = 2  # another clustering: fresh suggested names
     at.run()
-    assert list(at.dataframe[0].value["name"]) == ["cluster 0", "cluster 1"]
+    assert "Greens" not in list(at.dataframe[0].value["name"])
 
 
 def test_large_clusters_are_paged():
@@ -64,8 +80,49 @@ def test_large_clusters_are_paged():
     sizes = dict(zip(at.dataframe[0].value["cluster"], at.dataframe[0].value["images"]))
     big = max(sizes, key=sizes.get)
     at.selectbox[0].set_value(big).run()
-    assert sizes[big] > 24 and len(at.get("image")) == 24
+    overview = sum(min(8, n) for n in sizes.values())
+    assert sizes[big] > 24 and len(at.get("image")) == overview + 24
     at.number_input[0].set_value(2).run()
     no_traceback(at)
-    assert len(at.get("image")) == sizes[big] - 24
-    assert all(img.proto.imgs[0].caption in names for img in at.get("image"))
+    assert len(at.get("image")) == overview + sizes[big] - 24
+    assert all(img.proto.imgs[0].caption in names for img in at.get("image")[overview:])
+
+
+def test_names_start_from_the_suggestion_and_reach_the_labels_csv():
+    at = open_clusters(analysed_app(), k=3)
+    no_traceback(at)
+    assert list(at.dataframe[0].value["name"]) == SUGGESTED
+    assert at.text_input[0].value == SUGGESTED[0]
+    assert any("colours, light and texture" in c.value and "offline extractor" in c.value
+               for c in at.caption)
+
+
+def test_map_layout_can_be_changed_and_is_recorded():
+    at = open_clusters(analysed_app(), k=3)
+    at.button_group(key="_w_map_method").set_value("tsne").run()
+    no_traceback(at)
+    assert at.session_state["map_method"] == "tsne"
+    [scatter] = charts(at).values()
+    assert scatter["layout"]["xaxis"]["title"]["text"] == "TSNE 1"
+    assert any("placed by TSNE" in c.value for c in at.caption)
+    assert at.session_state["k"] == 3  # the clustering stays; only the map changed
+
+
+def test_an_image_can_be_shown_on_the_map():
+    at = open_clusters(analysed_app(), k=3)
+    names = at.session_state["run"].features.names
+    finder = at.selectbox[1]  # after "Show the images of"
+    target = finder.options[1]  # the cluster's most typical image
+    finder.set_value(names.index(target)).run()
+    no_traceback(at)
+    [scatter] = charts(at).values()
+    star = scatter["data"][-1]
+    assert star["name"] == "found" and star["text"] == [target]
+
+
+def test_open_shows_the_whole_cluster():
+    at = open_clusters(analysed_app(red=12, blue=3, green=3), k=2)
+    before = len(at.get("image"))
+    button(at, "Open").click().run()
+    no_traceback(at)
+    assert len(at.get("image")) > before
