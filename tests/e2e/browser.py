@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 SLOW_MS = 180_000  # feature extraction in a cold server (TensorFlow start, model build)
 
@@ -41,3 +42,22 @@ def extract_offline(page: Page) -> None:
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
+
+
+def choose_option(page: Page, label: str, index: int, tries: int = 3) -> None:
+    """Pick option ``index`` of the select box labelled ``label``.
+
+    A click that lands while the page is still settling (a rerun just started) can
+    close the list again; the click is then retried, a bounded number of times.
+    """
+    box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True))
+    for _ in range(tries):
+        wait_idle(page)
+        box.click()
+        try:
+            page.get_by_role("option").nth(index).click(timeout=5_000)
+            wait_idle(page)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the options of {label!r} never opened")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import SLOW_MS, open_page, upload, wait_idle
+from tests.e2e.browser import SLOW_MS, choose_option, open_page, upload, wait_idle
 from tests.helpers import COLOURS, save_image
 
 pytestmark = pytest.mark.e2e
@@ -54,9 +54,7 @@ def test_upload_extract_choose_k_on_the_chart_browse_and_download(app: Page, ima
     expect(app.get_by_test_id("stMetric").first).to_contain_text(str(target))
     gallery = app.get_by_test_id("stImage")
     expect(gallery.first).to_be_visible()
-    app.get_by_test_id("stSelectbox").first.click()
-    app.get_by_role("option").nth(1).click()
-    wait_idle(app)
+    choose_option(app, "Show the images of", 1)
     expect(app.get_by_text(re.compile(r"most typical first"))).to_be_visible()
     expect(gallery.first).to_be_visible()
 
