@@ -9,6 +9,7 @@ grows past its budget the least recently used thumbnails go first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -53,7 +54,8 @@ class ThumbnailStore:
             tmp.write_bytes(data)
             os.replace(tmp, path)
         except OSError:  # the thumbnail is still returned, just not kept
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             return
         with self._lock:
             self._writes += 1
