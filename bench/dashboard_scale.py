@@ -135,15 +135,22 @@ def ready(page, start: float) -> float:
     return time.perf_counter() - start
 
 
-def visit(page, title: str) -> float:
-    """Open ``title`` from the sidebar; seconds until it is ready."""
+def visit(page, title: str) -> dict[str, float]:
+    """Open ``title`` from the sidebar; seconds until it is ready (and, on Duplicates &
+    quality, until the duplicate groups are drawn, before quality scoring ends)."""
     from playwright.sync_api import expect
 
     start = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", name=title, exact=True, level=1)).to_be_visible(
         timeout=SLOW_MS)
-    return ready(page, start)
+    times = {}
+    if title == "Duplicates & quality":
+        expect(page.get_by_text(re.compile(r"^Remove list \(")).first).to_be_visible(
+            timeout=SLOW_MS)
+        times["groups"] = time.perf_counter() - start
+    times["ready"] = ready(page, start)
+    return times
 
 
 def drive(url: str, folder: Path, n_images: int, watch: MemoryWatch,
@@ -183,8 +190,12 @@ def drive(url: str, folder: Path, n_images: int, watch: MemoryWatch,
         times["Features (extract + k sweep)"] = {"cold": ready(page, start)}
         for rounds in ("cold", "warm"):
             for title in PAGES:
-                times.setdefault(title, {})[rounds] = visit(page, title)
-                print(f"  {title} {rounds}: {times[title][rounds]:.1f} s, server "
+                seen = visit(page, title)
+                times.setdefault(title, {})[rounds] = seen["ready"]
+                if "groups" in seen:
+                    times.setdefault(f"{title}: groups drawn", {})[rounds] = seen["groups"]
+                print(f"  {title} {rounds}: " + ", ".join(f"{k} {v:.1f} s" for k, v in seen.items())
+                      + f", server "
                       f"{watch.now() / 2**30:.2f} GB", file=sys.stderr, flush=True)
                 if rounds == "warm" and title == "Duplicates & quality":
                     page.screenshot(path=str(screenshots / f"duplicates_{n_images}.png"),
