@@ -14,8 +14,9 @@ def page_slice(n_items: int, per_page: int, key: str, label: str = "Page") -> sl
     pages = page_count(n_items, per_page)
     page = 1
     if pages > 1:
-        page = int(st.number_input(f"{label} (of {pages:,})", 1, pages, step=1,
-                                   key=f"{key}_of_{pages}"))
+        with st.columns([1, 3])[0]:  # a narrow box: it holds a page number
+            page = int(st.number_input(f"{label} (of {pages:,})", 1, pages, step=1,
+                                       key=f"{key}_of_{pages}"))
     start = (page - 1) * per_page
     return slice(start, min(n_items, start + per_page))
 

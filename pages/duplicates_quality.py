@@ -58,14 +58,15 @@ def draw_members(members: pd.DataFrame, refs: dict, key: str) -> None:
                     st.warning(f"{row.file}: {reason}", icon=":material/broken_image:")
                 else:
                     st.image(data, width="stretch")
-                star = "★ suggested keeper  \n" if row.suggested else ""
-                st.caption(f"{star}{short(row.file)}  \n{row.width}×{row.height} px · "
-                           f"{size_text(int(row.file_size))}")
                 widget = f"keep_{key}_{combine(row.file)}"
                 st.session_state[widget] = bool(row.keep)
                 st.checkbox("Keep", key=widget, on_change=choices.set_keep,
                             args=(row.file, widget, bool(row.suggested)),
                             help="Untick to put this file on the remove list.")
+                # The caption under the box, so boxes stay in line when captions wrap.
+                star = "★ suggested keeper  \n" if row.suggested else ""
+                st.caption(f"{star}{short(row.file)}  \n{row.width}×{row.height} px · "
+                           f"{size_text(int(row.file_size))}")
 
 
 def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None:
