@@ -81,3 +81,6 @@ class Settings:
 # fraction of the variance, Settings.pca); the most clusters it offers.
 PCA_COMPONENTS_OFFERED = 50
 K_MAX_OFFERED = 50
+# The dashboard's thumbnails on disk (cache folder): at most this many MB, least
+# recently used dropped first (about 10 KB each: 50,000 thumbnails).
+THUMBNAIL_CACHE_MB = 512

@@ -9,7 +9,6 @@ with the same images recomputes nothing. The run itself is orchestrated once, by
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +22,6 @@ from clustering.errors import InvalidK, TooFewImages
 from clustering.features import FeatureExtractor, FeatureSet, extract_features, make_extractor
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
-from clustering.images.engine import Progress
 from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analyse as run_analysis,
                                  cluster_at, map_2d, reduce_features, sweep_k)
 from clustering.reduce.projection import MapProjection
@@ -35,9 +33,9 @@ from clustering.settings import K_MAX_OFFERED, Settings
 from dashboard import state
 from dashboard.errors import show_error
 from dashboard.fingerprint import combine, content_fingerprint, file_stamps
+from dashboard.progress import ProgressBar
 from dashboard.router import DATA_PAGE, FEATURES_PAGE
 
-PROGRESS_EVERY_S = 0.25
 LOG = logging.getLogger("clusterlens")
 
 
@@ -113,49 +111,13 @@ def source_key(data: state.DataSource) -> str:
     return _fingerprint(file_stamps(images), images)
 
 
-def progress_text(p: Progress) -> str:
-    """``"12 / 40 images · 5.1 images/s · about 6 s left"``."""
-    parts = [f"{p.done} / {p.total} images"]
-    if p.images_per_s > 0:
-        parts.append(f"{p.images_per_s:.1f} images/s")
-    if p.eta_s is not None and p.done < p.total:
-        parts.append(f"about {duration(p.eta_s)} left")
-    if p.cached:
-        parts.append(f"{p.cached} from cache")
-    if p.skipped:
-        parts.append(f"{p.skipped} skipped")
-    return " · ".join(parts)
-
-
-def duration(seconds: float) -> str:
-    """``75`` -> ``"1 min 15 s"``."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    return f"{minutes // 60} h {minutes % 60} min"
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _features(key: str, cache_dir: str, batch_size: int, _images: Sequence[ImageRef],
               _extractor: FeatureExtractor) -> FeatureSet:
     # The progress bar is created in here so a cache hit replays it (and its removal).
-    bar = st.empty()
-    last = [0.0]
-
-    def report(p: Progress) -> None:
-        now = time.monotonic()
-        if p.done == p.total or now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            bar.progress(p.done / max(1, p.total), text=progress_text(p))
-
-    try:
+    with ProgressBar("Extracting features") as bar:
         return extract_features(_images, _extractor, FeatureCache(cache_dir),
-                                batch_size=batch_size, progress=report)
-    finally:
-        bar.empty()
+                                batch_size=batch_size, progress=bar)
 
 
 def compute_run(data: state.DataSource, settings: Settings) -> state.FeatureRun:
@@ -312,9 +274,10 @@ def clusters_table(analysis: Analysis) -> pd.DataFrame:
 
 # ---- duplicates and quality -----------------------------------------------------------
 
-@st.cache_data(show_spinner="Hashing the images for duplicate search…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _signatures(key: str, cache_dir: str, _images: Sequence[ImageRef]) -> Signatures:
-    return compute_signatures(_images, cache=FeatureCache(cache_dir))
+    with ProgressBar("Hashing the images for duplicate search") as bar:
+        return compute_signatures(_images, cache=FeatureCache(cache_dir), progress=bar)
 
 
 def signatures(data: state.DataSource) -> Signatures:
@@ -322,10 +285,11 @@ def signatures(data: state.DataSource) -> Signatures:
     return _signatures(source_key(data), str(default_cache_dir()), data.discovery.images)
 
 
-@st.cache_data(show_spinner="Scoring image quality…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _quality_scores(key: str, cache_dir: str, _images: Sequence[ImageRef]
                     ) -> tuple[pd.DataFrame, list]:
-    return score_images(_images, cache=FeatureCache(cache_dir))
+    with ProgressBar("Scoring image quality") as bar:
+        return score_images(_images, cache=FeatureCache(cache_dir), progress=bar)
 
 
 def quality_scores(data: state.DataSource) -> tuple[pd.DataFrame, list]:
@@ -336,7 +300,10 @@ def quality_scores(data: state.DataSource) -> tuple[pd.DataFrame, list]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _duplicates(key: str, sensitivity: float, feature_key: str | None, _sig: Signatures,
                 _features: FeatureSet | None) -> DuplicateFinder:
-    return DuplicateFinder(sensitivity=sensitivity).fit(_sig, features=_features)
+    # Searching reports images, then candidate pairs checked: "steps" covers both.
+    with ProgressBar("Looking for duplicates", unit="steps") as bar:
+        return DuplicateFinder(sensitivity=sensitivity).fit(_sig, features=_features,
+                                                            progress=bar)
 
 
 def duplicates(data: state.DataSource, sensitivity: float,

@@ -18,6 +18,7 @@ from clustering.settings import MAP_METHODS
 from dashboard import choices, compute, router, sources, state, thumbnails
 from dashboard.charts import map_images, scatter_figure, selected_indices, stratified_sample
 from dashboard.export_zip import clusters_zip
+from dashboard.progress import duration
 from dashboard.fingerprint import combine
 from dashboard.galleries import page_count, page_items
 from dashboard.hover import hover_images
@@ -111,7 +112,7 @@ method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.
 projection = analysis.result.map
 note = projection.parameters.get("instead_of")
 st.caption(f"Each dot is an image, placed by {projection.method.upper()} "
-           f"({compute.duration(projection.seconds)} to compute) and coloured by cluster; each "
+           f"({duration(projection.seconds)} to compute) and coloured by cluster; each "
            "cluster's most typical image sits at its centre. Hover a dot to see its image; drag "
            "a box or a lasso (or click a dot) to see the images selected."
            + (f" PCA was used instead of {note}." if note else ""))

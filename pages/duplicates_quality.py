@@ -4,7 +4,9 @@ a remove list, quality flags as galleries, outliers per cluster, a per-cluster s
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,14 +15,19 @@ from clustering.review.decisions import decided, remove_list
 from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.review.summary import review_summary
 from dashboard import choices, compute, errors, router, sources, state, thumbnails
+from dashboard.paging import page_slice, range_text
 from dashboard.fingerprint import combine
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
 
-MAX_GROUPS = 40  # groups drawn (the remove list always covers all of them)
+# Nothing draws thousands of images: groups come a page at a time, each showing its
+# first row; the rest of a big group is one click away, itself paged.
+GROUPS_PER_PAGE = 10
 PER_ROW = 6
-MAX_FLAGGED = 48
+MEMBERS_PER_PAGE = 24
+PAIRS_PER_PAGE = 8
+IMAGES_PER_PAGE = 24
 FLAG_SCORES = {"low_information": "entropy", "too_dark": "brightness", "too_bright": "brightness",
                "blurry": "sharpness", "tiny": "short_side", "odd_aspect": "aspect_ratio",
                "grayscale": "saturation", "outlier": "outlier_z",
@@ -40,29 +47,79 @@ def short(name: str) -> str:
     return PurePosixPath(name).name
 
 
-def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None:
-    """One duplicate group: thumbnails side by side, captions, a keep checkbox each."""
-    with st.container(border=True):
-        kept = int(members["keep"].sum())
-        st.markdown(f"**Group {number}** · {len(members)} images · "
-                    f"{len(members) - kept} to remove")
+def draw_members(members: pd.DataFrame, refs: dict, key: str) -> None:
+    """Thumbnails side by side, captions, a keep checkbox each."""
+    made = thumbnails.thumbnails([refs[f] for f in members["file"]])
+    for start in range(0, len(members), PER_ROW):
         columns = st.columns(PER_ROW)
-        for i, row in enumerate(members.itertuples(index=False)):
-            with columns[i % len(columns)]:
-                data, reason = thumbnails.thumbnail(refs[row.file])
+        for i, row in enumerate(members.iloc[start:start + PER_ROW].itertuples(index=False)):
+            data, reason = made[start + i]
+            with columns[i]:
                 if data is None:
                     st.warning(f"{escape(row.file)}: {escape(reason)}",
                                icon=":material/broken_image:")
                 else:
                     st.image(data, width="stretch")
-                star = "★ suggested keeper  \n" if row.suggested else ""
-                st.caption(f"{star}{escape(short(row.file))}  \n{row.width}×{row.height} px · "
-                           f"{size_text(int(row.file_size))}")
                 widget = f"keep_{key}_{combine(row.file)}"
                 st.session_state[widget] = bool(row.keep)
                 st.checkbox("Keep", key=widget, on_change=choices.set_keep,
                             args=(row.file, widget, bool(row.suggested)),
                             help="Untick to put this file on the remove list.")
+                # The caption under the box, so boxes stay in line when captions wrap.
+                star = "★ suggested keeper  \n" if row.suggested else ""
+                st.caption(f"{star}{escape(short(row.file))}  \n{row.width}×{row.height} px · "
+                           f"{size_text(int(row.file_size))}")
+
+
+def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None:
+    """One duplicate group (keeper first): its first row of images, and for a bigger
+    group a switch that shows all of them, a page at a time."""
+    with st.container(border=True):
+        kept = int(members["keep"].sum())
+        st.markdown(f"**Group {number}** · {len(members):,} images · "
+                    f"{len(members) - kept:,} to remove")
+        if len(members) <= PER_ROW or not st.toggle(
+                f"Show all {len(members):,} images", key=f"all_{key}_{number}"):
+            draw_members(members.head(PER_ROW), refs, key)
+            return
+        shown = page_slice(len(members), MEMBERS_PER_PAGE, f"members_{key}_{number}",
+                           "Page of this group")
+        st.caption(range_text(shown, len(members), "Images"))
+        draw_members(members.iloc[shown], refs, key)
+
+
+def apart(similar: pd.DataFrame, dupes: pd.DataFrame) -> pd.DataFrame:
+    """Similar pairs whose two files are not in one duplicate group (a failed link between
+    two copies of one shot is no news)."""
+    group = dict(zip(dupes["file"], dupes["group"]))
+    a, b = similar["file_a"].map(group), similar["file_b"].map(group)
+    return similar[a.isna() | (a != b)].reset_index(drop=True)
+
+
+def similar_caption(row: Any) -> str:
+    """What set the pair apart (geometry is missing for flat images: "–")."""
+    correlation = "–" if pd.isna(row.correlation) else f"{row.correlation:.2f}"
+    overlap = "–" if pd.isna(row.kept_area) else f"{row.kept_area:.0%}"
+    return (f"{row.hash_distance} hash bits apart · correlation {correlation} · "
+            f"overlap {overlap}")
+
+
+def draw_similar(similar: pd.DataFrame, refs: dict, key: str) -> None:
+    """Pairs that look alike but are different shots, a page at a time, and the table."""
+    st.write(f"**{len(similar):,} pairs** look alike (same scene, re-framed or a burst) "
+             f"but are different photos: they are never put on the remove list.")
+    shown = page_slice(len(similar), PAIRS_PER_PAGE, f"similar_{key}", "Page of pairs")
+    st.caption(range_text(shown, len(similar), "Pairs"))
+    rows = similar.iloc[shown]
+    for start in range(0, len(rows), 2):
+        columns = st.columns(2)
+        for column, row in zip(columns, rows.iloc[start:start + 2].itertuples(index=False)):
+            with column, st.container(border=True):
+                thumbnails.show_thumbnails([refs[row.file_a], refs[row.file_b]],
+                                           [short(row.file_a), short(row.file_b)], columns=2)
+                st.caption(similar_caption(row))
+    with st.expander(f"All {len(similar):,} similar pairs (table)"):
+        st.dataframe(similar, hide_index=True, key="similar_table")
 
 
 def flag_caption(row: dict, flags: list[str]) -> str:
@@ -72,6 +129,15 @@ def flag_caption(row: dict, flags: list[str]) -> str:
             score = FLAG_SCORES[flag]
             parts.append(f"{flag}: {score} = {row[score] + 0.0:.3g}")  # no "-0"
     return "  \n".join(parts)
+
+
+def paged_gallery(rows: pd.DataFrame, flags: list[str], refs: dict, key: str) -> None:
+    """Flagged images with their scores, a page at a time."""
+    shown = page_slice(len(rows), IMAGES_PER_PAGE, key)
+    st.caption(range_text(shown, len(rows), "Images"))
+    page = rows.iloc[shown].to_dict("records")
+    thumbnails.show_thumbnails([refs[r["file"]] for r in page],
+                               [flag_caption(r, flags) for r in page])
 
 
 st.title("Duplicates & quality")
@@ -111,23 +177,32 @@ if finder is not None:
         st.warning(f"{len(finder.skipped_)} files could not be read and were left out.",
                    icon=":material/warning:")
     removal = remove_list(dupes, overrides)
-    groups = list(dupes.groupby("group", sort=True))
-    if not groups:
+    dupes = dupes.sort_values("group", kind="stable")  # keeper first within each group
+    sizes = dupes.groupby("group", sort=True).size()
+    ends = np.cumsum(sizes.to_numpy())  # group i's rows: ends[i - 1] - sizes[i] .. ends[i - 1]
+    if sizes.empty:
         st.success("No duplicates found at this sensitivity.", icon=":material/check_circle:")
     else:
-        st.write(f"**{len(groups)} groups** of duplicates ({len(dupes)} images); "
-                 f"**{len(removal)} files** on the remove list. The suggested keeper "
+        st.write(f"**{len(sizes):,} groups** of duplicates ({len(dupes):,} images); "
+                 f"**{len(removal):,} files** on the remove list. The suggested keeper "
                  f"(most pixels, then the biggest file) is ticked; change any tick.")
-        for number, members in groups[:MAX_GROUPS]:
-            draw_group(int(number), members, refs, key)
-        if len(groups) > MAX_GROUPS:
-            st.caption(f"The first {MAX_GROUPS} groups are shown; the remove list covers all "
-                       f"{len(groups)}.")
-    with st.expander(f"Remove list ({len(removal)} files)", expanded=bool(len(removal))):
+        shown = page_slice(len(sizes), GROUPS_PER_PAGE, f"groups_{key}", "Page of groups")
+        st.caption(range_text(shown, len(sizes), "Groups") + ", biggest first.")
+        for i in range(shown.start, shown.stop):
+            draw_group(int(sizes.index[i]), dupes.iloc[ends[i] - sizes.iloc[i]:ends[i]],
+                       refs, key)
+    with st.expander(f"Remove list ({len(removal):,} files)", expanded=bool(len(removal))):
         st.dataframe(removal, hide_index=True, key="remove_list")
         st.download_button("Remove list (CSV)", csv_bytes(removal), "remove_list.csv",
                            "text/csv", on_click="ignore", icon=":material/delete_sweep:",
                            disabled=removal.empty)
+
+    st.subheader("Similar shots (not duplicates)")
+    similar = apart(finder.similar_, dupes)
+    if similar.empty:
+        st.caption("No pairs of different shots look alike at this sensitivity.")
+    else:
+        draw_similar(similar, refs, key)
 
 # ---- quality --------------------------------------------------------------------------
 st.subheader("Quality flags")
@@ -149,11 +224,7 @@ if scored is not None:
     if chosen and flagged.empty:
         st.success("No image carries the chosen flags.", icon=":material/check_circle:")
     elif not flagged.empty:
-        rows = flagged.head(MAX_FLAGGED).to_dict("records")
-        st.caption(f"{len(flagged)} images" + (f" (the first {MAX_FLAGGED} shown)"
-                                               if len(flagged) > MAX_FLAGGED else ""))
-        thumbnails.show_thumbnails([refs[r["file"]] for r in rows],
-                           [flag_caption(r, chosen) for r in rows])
+        paged_gallery(flagged, chosen, refs, f"flagged_{key}_{combine(*chosen)}")
 
     st.subheader("Outliers per cluster")
     if analysis is None:
@@ -169,11 +240,13 @@ if scored is not None:
         if outliers.empty:
             st.success("No outliers in the current clustering (clusters of fewer than 5 "
                        "images get no outlier score).", icon=":material/check_circle:")
-        for cluster, members in outliers.groupby("cluster", sort=True):
-            st.markdown(f"**{names[int(cluster)]}** · {len(members)} images")
-            rows = members.to_dict("records")
-            thumbnails.show_thumbnails([refs[r["file"]] for r in rows],
-                               [flag_caption(r, list(CLUSTER_FLAGS)) for r in rows])
+        else:
+            per_cluster = outliers["cluster"].value_counts().sort_index()
+            cluster = st.selectbox(
+                "Outliers of", per_cluster.index.tolist(), key=f"outliers_{analysis.clustering_key}",
+                format_func=lambda c: f"{names[int(c)]} ({per_cluster[c]:,} images)")
+            paged_gallery(outliers[outliers["cluster"] == cluster], list(CLUSTER_FLAGS), refs,
+                          f"outliers_{analysis.clustering_key}_{cluster}")
 
 # ---- per cluster ----------------------------------------------------------------------
 st.subheader("Per cluster")

