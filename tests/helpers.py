@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,14 @@ class MeanColourExtractor(FeatureExtractor):
         self.batches.append(len(batch))
         flat = batch.reshape(len(batch), -1, 3).astype(np.float32)
         return np.concatenate([flat.mean(1), flat.std(1)], axis=1)
+
+
+class SlowExtractor(MeanColourExtractor):
+    """The cheap test extractor, slowed down so a Ray node can be removed mid-run.
+
+    Lives here, not in a test module, because Ray workers import it by module name.
+    """
+
+    def extract(self, batch: np.ndarray) -> np.ndarray:
+        time.sleep(0.05 * len(batch))
+        return super().extract(batch)
