@@ -31,6 +31,7 @@ CHOOSE_K_PAGE = "pages/choose_k.py"
 CLUSTERS_PAGE = "pages/clusters.py"
 DUPLICATES_PAGE = "pages/duplicates_quality.py"
 EVALUATE_PAGE = "pages/evaluate.py"
+DATASET_PAGE = "pages/dataset.py"
 
 PAGES = [
     (DATA_PAGE, "Data", ":material/photo_library:"),
@@ -39,6 +40,7 @@ PAGES = [
     (CLUSTERS_PAGE, "Clusters", ":material/scatter_plot:"),
     (DUPLICATES_PAGE, "Duplicates & quality", ":material/content_copy:"),
     (EVALUATE_PAGE, "Evaluate", ":material/fact_check:"),
+    (DATASET_PAGE, "Distributed result", ":material/hub:"),
 ]
 
 _ROUTING = threading.local()  # each script run has its own thread

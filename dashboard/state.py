@@ -32,6 +32,7 @@ DUP_SENSITIVITY = "dup_sensitivity"  # duplicate finder sensitivity, 0 (strict) 
 KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the user's overrides
 REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
 TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
+DISTRIBUTED = "distributed_result"  # folder of a Ray result opened on the Data page
 
 # Everything that belongs to the current images (dropped when they change).
 RESULTS = (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH)

@@ -9,7 +9,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, discover
-from dashboard import errors, router, sources, state, thumbnails
+from dashboard import distributed, errors, router, sources, state, thumbnails
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
 
@@ -72,6 +72,16 @@ with server_tab:
                               placeholder=str(sources.DEMO_DIR))
     if st.button("Use this folder", icon=":material/folder_open:"):
         errors.attempt("opening the folder", use_server_folder, path_text)
+
+# --- Distributed result (issue 11): its own block; the result opens on its own page ---
+with st.expander("Open a distributed result (Ray)", icon=":material/hub:"):
+    st.caption("The folder that `cluster --engine ray` wrote (--out), inside the allowed "
+               "folders. Only a sample and one cluster at a time are read.")
+    result_text = st.text_input("Result folder on the server", key="distributed_path")
+    if st.button("Open this result", icon=":material/hub:", key="open_distributed"):
+        if errors.attempt("opening the result", distributed.open_result, result_text):
+            st.switch_page(router.DATASET_PAGE)
+# --- end of the distributed result block ---
 
 st.divider()
 current = state.source()
