@@ -9,8 +9,6 @@ folder and the modification time of its ``run.json``, so a re-run is read afresh
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -98,25 +96,11 @@ def image_refs(folder: Path, names: list[str]) -> list[ImageRef] | None:
     return refs
 
 
-class _Chunks(io.RawIOBase):
-    """A file object over the CSV chunks, so the download is built a chunk at a time."""
+def labels_csv(folder: Path) -> bytes:
+    """labels.csv built chunk by chunk from the Parquet shards when the user clicks.
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self.chunks, self.pending = chunks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self.pending:
-            self.pending = next(self.chunks, b"")
-            if not self.pending:
-                return 0
-        size = min(len(buffer), len(self.pending))
-        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
-        return size
-
-
-def labels_csv(folder: Path) -> io.BufferedReader:
-    """labels.csv as a file object read chunk by chunk (built when the user clicks)."""
-    return io.BufferedReader(_Chunks(DistributedResult(folder).iter_labels_csv()))
+    Streamlit 1.67's download button turns whatever it is given into one ``bytes``
+    object (a file object must be seekable and is read whole), so the file is held
+    once, on click, in a thread apart from the page; the page itself never holds it.
+    """
+    return b"".join(DistributedResult(folder).iter_labels_csv())

@@ -24,7 +24,7 @@ ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
     (WeightsUnavailable, ""),
     (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
                        "fix it."),
-    (DatasetError, "{}. Give the folder that was --out of 'cluster --engine ray'."),
+    (DatasetError, "{}. Give the folder that 'cluster --engine ray' wrote (its --out)."),
     (InputError, "{}. Choose another folder or upload the images."),
     (TooFewImages, "{}. Add more images on the Data page."),
     (InvalidK, "{}. Choose a smaller k."),

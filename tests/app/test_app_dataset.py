@@ -38,7 +38,7 @@ def test_a_result_inside_the_roots_opens_with_map_one_cluster_and_csv(tmp_path: 
     assert any("4 images nearest the centroid" in c.value for c in at.caption)
     from dashboard import distributed
 
-    frame = pd.read_csv(io.BytesIO(distributed.labels_csv(folder).read()))
+    frame = pd.read_csv(io.BytesIO(distributed.labels_csv(folder)))
     assert len(frame) == 12 and frame["cluster"].tolist() == [0] * 4 + [1] * 4 + [2] * 4
 
 
