@@ -6,7 +6,8 @@ Three measurements, each on a Ray cluster started on 127.0.0.1 with
 * ``throughput``: distributed extraction (offline "handcrafted" extractor: decode,
   resize, colour and texture statistics) of the same ``--images`` generated photos
   with one node, then with two; images/s of each and the speed-up, side by side.
-  Before each run the cores other processes take are read (``other_cores``): on a
+  Before each run it waits (up to 2 min) for other processes to use < 0.25 core and
+  records what they used (``wait_for_quiet``): on a
   shared machine they cap the speed-up, and the table says so.
 * ``scale``: ``cluster_dataset`` (fit on a sample on the driver, assign every shard in
   actors) on synthetic feature shards of 10,000 to 100,000 images (512 values each,
@@ -44,7 +45,7 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import (ROOT, load_average, median, other_cores, photo_folder, table,
+from bench._common import (ROOT, load_average, median, photo_folder, table, wait_for_quiet,
                            write_results)
 
 DIM = 512
@@ -91,7 +92,7 @@ def throughput(images: int, size: tuple[int, int], runs: int) -> list[dict[str, 
             times, busy = [], []
             for _ in range(runs):
                 out = Path(tempfile.mkdtemp(prefix="scale-out-"))
-                busy.append(other_cores(2.0))
+                busy.append(wait_for_quiet(120))  # other processes: they cap the speed-up
                 job = DistributedExtraction(extractor_factory("handcrafted"), out,
                                             shard_size=50, batch_size=16)
                 start = time.perf_counter()

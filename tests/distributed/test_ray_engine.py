@@ -32,7 +32,9 @@ def make_images(root: Path, count: int) -> Path:
 
 def start_cluster():
     """Head + one worker on 127.0.0.1; the driver connected to it."""
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # see session._prefer_loopback
+    from clustering.distributed.loopback import keep_loopback
+
+    keep_loopback()  # Ray would rewrite 127.0.0.1 into the interface address
     os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
     import ray
     from ray.cluster_utils import Cluster

@@ -36,7 +36,6 @@ def _free_port() -> int:
 
 def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)  # as in an operator's shell
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=timeout)
 
