@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from clustering.distributed.layout import DatasetError
 from clustering.errors import (ClusterLensError, InputError, InvalidK, TooFewImages,
                                WeightsUnavailable)
 from clustering.features.uploaded_weights import WeightsRejected
@@ -27,6 +28,7 @@ ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
     (WeightsUnavailable, ""),
     (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
                        "fix it."),
+    (DatasetError, "{}. Give the folder that 'cluster --engine ray' wrote (its --out)."),
     (InputError, "{}. Choose another folder or upload the images."),
     (TooFewImages, "{}. Add more images on the Data page."),
     (InvalidK, "{}. Choose a smaller k."),

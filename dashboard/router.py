@@ -32,6 +32,7 @@ CLUSTERS_PAGE = "pages/clusters.py"
 DUPLICATES_PAGE = "pages/duplicates_quality.py"
 EVALUATE_PAGE = "pages/evaluate.py"
 COMPARE_PAGE = "pages/compare.py"
+DATASET_PAGE = "pages/dataset.py"
 
 PAGES = [
     (DATA_PAGE, "Data", ":material/photo_library:"),
@@ -41,6 +42,7 @@ PAGES = [
     (DUPLICATES_PAGE, "Duplicates & quality", ":material/content_copy:"),
     (EVALUATE_PAGE, "Evaluate", ":material/fact_check:"),
     (COMPARE_PAGE, "Compare runs", ":material/compare_arrows:"),
+    (DATASET_PAGE, "Distributed result", ":material/hub:"),
 ]
 
 _ROUTING = threading.local()  # each script run has its own thread

@@ -35,6 +35,7 @@ KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the 
 REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
 MAP = "map_method"  # the 2-D map's projection: pca, umap or tsne (a view: kept across images)
 TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
+DISTRIBUTED = "distributed_result"  # folder of a Ray result opened on the Data page
 
 # Everything that belongs to the current images (dropped when they change).
 RESULTS = (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH)

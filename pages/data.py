@@ -9,7 +9,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
-from dashboard import compute, errors, persist, router, sources, state, thumbnails
+from dashboard import (compute, distributed, errors, persist, router, sources, state,
+                       thumbnails)
 from dashboard.charts import placed_figure
 from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
@@ -176,8 +177,19 @@ if reopened is not None and reopened["bundle"].model is not None:
     if added is not None:
         show_added(reopened, added)
 elif reopened is not None:
-    st.caption(f"{escape(reopened['label'])} holds no fitted model, so new images cannot be placed in it.")
+    st.caption(f"{escape(reopened['label'])} holds no fitted model, so new images cannot be "
+               f"placed in it.")
 # ---- end of Save and reopen -------------------------------------------------------------
+
+# --- Distributed result (issue 11): its own block; the result opens on its own page ---
+with st.expander("Open a distributed result (Ray)", icon=":material/hub:"):
+    st.caption("The folder that `cluster --engine ray` wrote (--out), inside the allowed "
+               "folders. Only a sample and one cluster at a time are read.")
+    result_text = st.text_input("Result folder on the server", key="distributed_path")
+    if st.button("Open this result", icon=":material/hub:", key="open_distributed"):
+        if errors.attempt("opening the result", distributed.open_result, result_text):
+            st.switch_page(router.DATASET_PAGE)
+# --- end of the distributed result block ---
 
 st.divider()
 current = state.source()

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import COLOURS, MeanColourExtractor, save_image
-
-# Ray on one host must keep its nodes on 127.0.0.1 (see clustering/distributed/session.py);
-# set before any test imports Ray.
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 @pytest.fixture

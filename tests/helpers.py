@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,48 @@ class MeanColourExtractor(FeatureExtractor):
         self.batches.append(len(batch))
         flat = batch.reshape(len(batch), -1, 3).astype(np.float32)
         return np.concatenate([flat.mean(1), flat.std(1)], axis=1)
+
+
+class SlowExtractor(MeanColourExtractor):
+    """The cheap test extractor, slowed down so a Ray node can be removed mid-run.
+
+    Lives here, not in a test module, because Ray workers import it by module name.
+    """
+
+    def extract(self, batch: np.ndarray) -> np.ndarray:
+        time.sleep(0.05 * len(batch))
+        return super().extract(batch)
+
+
+def write_distributed_result(folder: Path, images: Path, per_cluster: int = 4,
+                             clusters: int = 3) -> Path:
+    """A small result folder as ``cluster --engine ray`` writes it (no Ray needed).
+
+    ``images`` gets one PNG per row (so galleries have thumbnails); two shards.
+    """
+    import json
+
+    import pyarrow as pa
+
+    from clustering.distributed.layout import DatasetLayout, write_table
+
+    layout = DatasetLayout(folder)
+    rows = [(f"c{c}_{i}.png", c) for c in range(clusters) for i in range(per_cluster)]
+    colours = list(COLOURS.values())
+    for n, (name, cluster) in enumerate(rows):
+        save_image(images / name, colours[cluster % len(colours)], seed=n)
+    half = len(rows) // 2
+    for shard, part in enumerate((rows[:half], rows[half:])):
+        write_table(pa.table({
+            "file": [r[0] for r in part], "cluster": pa.array([r[1] for r in part], pa.int32()),
+            "distance_to_centroid": [0.1 * (i % per_cluster) for i in range(len(part))],
+            "x": [float(r[1]) + 0.01 * i for i, r in enumerate(part)],
+            "y": [float(-r[1]) for r in part]}), layout.shard_file("clusters", shard))
+    record = {"input": str(images), "engine": {"name": "ray", "nodes": [{"id": "a" * 56},
+                                                                         {"id": "b" * 56}],
+                                               "images_per_node": {"a" * 56: half,
+                                                                   "b" * 56: len(rows) - half}},
+              "counts": {"found": len(rows), "clustered": len(rows), "skipped": 0,
+                         "cluster_sizes": [per_cluster] * clusters}}
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from clustering.distributed.layout import DatasetError
-
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from clustering.distributed.loopback import is_loopback, keep_loopback
 
 
 class RayUnavailable(DatasetError):
     """No Ray cluster could be reached at the address given."""
 
 
-def _prefer_loopback(address: str | None) -> None:
-    """Keep a loopback cluster on loopback.
-
-    Ray rewrites a ``127.0.0.1`` address into the machine's interface address before
-    connecting, which fails when the head was started with ``--node-ip-address
-    127.0.0.1`` (it listens on loopback only). Ray skips that rewrite when this flag is
-    off; it must be set before Ray is imported.
-    """
-    host = (address or "127.0.0.1").rsplit(":", 1)[0].strip("[]")
-    if host in _LOOPBACK:
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+def _reachable(address: str | None) -> None:
+    """Fail at once when nothing listens at ``address`` (Ray would retry for minutes)."""
+    if address is None or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise RayUnavailable(f"cannot connect to Ray at {address}: {exc}") from None
 
 
 @contextmanager
@@ -36,12 +33,14 @@ def ray_session(address: str | None = None) -> Iterator[None]:
     Disconnects at the end if this call connected (a caller already connected keeps
     its connection).
     """
-    _prefer_loopback(address)
     import ray
 
     if ray.is_initialized():
         yield
         return
+    _reachable(address)
+    if is_loopback(address):
+        keep_loopback()
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False,
                  configure_logging=False)
