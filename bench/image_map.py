@@ -23,7 +23,7 @@ import numpy as np
 from plotly.offline import get_plotlyjs
 
 from bench._common import load_average, median, table, write_results
-from bench.map_render import CLUSTERS, PAGE, thumbnail_uri
+from bench.map_render import CLUSTERS, PAGE, measure_page, thumbnail_uri
 from dashboard.charts import map_images, scatter_figure
 
 
@@ -62,12 +62,7 @@ def main() -> None:
             path = Path(tmp) / f"image-map-{n}.html"
             path.write_text(PAGE.format(js=get_plotlyjs(), data=json.dumps(figure["data"]),
                                         images=json.dumps(figure["layout"]["images"])))
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)[:200]))
-            page.goto(path.as_uri())
-            timing = page.evaluate(f"window.measure({args.runs})")
-            page.close()
+            timing, errors = measure_page(browser, path, args.runs)
             build_s = median([b[1] for b in builds])
             results[n] = {**timing, "build_s": [b[1] for b in builds], "figure_json_bytes": size,
                           "errors": errors}

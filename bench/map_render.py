@@ -51,6 +51,17 @@ def thumbnail_uri(seed: int) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+def measure_page(browser, path: Path, runs: int) -> tuple[dict, list[str]]:
+    """Open ``path`` and run its ``window.measure(runs)``: the timings and page errors."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)[:200]))
+    page.goto(path.as_uri())
+    timing = page.evaluate(f"window.measure({runs})")
+    page.close()
+    return timing, errors
+
+
 def page_for(n: int) -> str:
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 4, (CLUSTERS, 2))
@@ -81,12 +92,7 @@ def main() -> None:
         for n in (int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"map-{n}.html"
             path.write_text(page_for(n))
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)[:200]))
-            page.goto(path.as_uri())
-            timing = page.evaluate(f"window.measure({args.runs})")
-            page.close()
+            timing, errors = measure_page(browser, path, args.runs)
             results[n] = {**timing, "page_bytes": path.stat().st_size, "errors": errors}
             rows.append([f"{n:,}", f"{path.stat().st_size / 1e6:.1f}",
                          f"{median(timing['draw']):.0f}", f"{median(timing['redraw']):.0f}",

@@ -93,3 +93,16 @@ def write_distributed_result(folder: Path, images: Path, per_cluster: int = 4,
                          "cluster_sizes": [per_cluster] * clusters}}
     (folder / "run.json").write_text(json.dumps(record))
     return folder
+
+
+def count_calls(monkeypatch, owner: object, name: str) -> list[int]:
+    """Replace ``owner.name`` by a spy that calls it through; returns the list of calls."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls

@@ -16,7 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +180,8 @@ class DistributedExtraction:
                                 shards_resumed=len(resumed), images=info.images,
                                 extracted=sum(m["extracted"] for m in markers),
                                 skipped=sum(m["skipped"] for m in markers),
-                                images_per_node=self.layout.images_per_node(), seconds=time.perf_counter() - start)
+                                images_per_node=self.layout.images_per_node(),
+                                seconds=time.perf_counter() - start)
 
     def _run_shards(self, shards: list[int]) -> None:
         import ray
@@ -200,7 +201,3 @@ class DistributedExtraction:
                           num_cpus=self.cpus_per_actor, num_gpus=self.gpus_per_actor or None,
                           ).materialize()
 
-
-def report_dict(report: ExtractionReport) -> dict[str, Any]:
-    """The report as plain data (for run.json and the command line)."""
-    return asdict(report)

@@ -12,6 +12,7 @@ from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, 
 from clustering.pipeline import Settings, cluster_at, reduce_features
 from tests.app.app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback)
+from tests.helpers import count_calls
 
 PAGE = "pages/evaluate.py"
 TRUTH = "file,label\n" + "".join(f"{c}_{i}.png,{c}\n" for c in ("red", "green", "blue")
@@ -87,14 +88,7 @@ def test_unusual_column_names_are_chosen_in_the_page_not_with_a_command_line_opt
 
 
 def test_a_huge_truth_csv_is_refused_with_the_reason_and_parsed_once(monkeypatch):
-    calls = []
-    real = truth_table.read_truth_capped
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(truth_table, "read_truth_capped", counting)
+    calls = count_calls(monkeypatch, truth_table, "read_truth_capped")
     text = TRUTH + "".join(f"other_{i}.png,x\n" for i in range(100_000))
     at = with_truth(analysed_app(), text)
     at.switch_page("pages/choose_k.py").run()

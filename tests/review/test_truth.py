@@ -10,6 +10,7 @@ import pytest
 from clustering.review import truth as truth_table
 from clustering.review.evaluate import TruthFileError, read_truth
 from clustering.review.truth import read_truth_capped, row_cap, truth_from_bytes
+from tests.helpers import count_calls
 
 
 @pytest.mark.parametrize("text", [
@@ -78,14 +79,7 @@ def test_uploaded_bytes_are_parsed_once_per_content(monkeypatch):
 
 
 def test_a_refused_file_is_refused_from_memory_the_second_time(monkeypatch):
-    calls = []
-    real = truth_table.read_truth_capped
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(truth_table, "read_truth_capped", counting)
+    calls = count_calls(monkeypatch, truth_table, "read_truth_capped")
     data = b"file,label\n" + b"".join(b"i%d.png,x\n" % i for i in range(100_001))
     for _ in range(2):
         with pytest.raises(TruthFileError, match="more than 100,000 rows"):
