@@ -40,6 +40,8 @@ FORMAT_VERSION = 1
 # An image is "unsure" when it lies farther from its centroid than this quantile of
 # the distances of the images clustered there: farther than most of its cluster.
 UNSURE_QUANTILE = 0.95
+MAP_NEIGHBOURS = 5  # clustered images a new one is placed among, on a UMAP/t-SNE map
+PLACE_CHUNK = 256  # new images placed at once (bounds the distance matrix)
 MAX_MODEL_BYTES = 512 * 1024 * 1024  # arrays read from a model.npz, all together
 _ARRAYS = ("pca_mean", "pca_components", "pca_scale", "centroids", "map_mean",
            "map_components", "cluster_limits", "hashes", "labels", "distances", "coords")
@@ -71,6 +73,9 @@ class SavedModel:
     coords: np.ndarray
     extractor: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # The clustered images' reduced features, kept only when the map is not PCA (UMAP,
+    # t-SNE): a new image is then placed among its nearest clustered neighbours.
+    reduced: np.ndarray | None = None
 
     @classmethod
     def from_result(cls, result: RunResult) -> SavedModel:
@@ -95,7 +100,8 @@ class SavedModel:
                    hashes=np.asarray(result.features.hashes, dtype=str),
                    labels=clustering.labels, distances=clustering.distances,
                    coords=result.coords, extractor=dict(result.features.extractor),
-                   settings=asdict(result.settings))
+                   settings=asdict(result.settings),
+                   reduced=None if result.map.method == "pca" else reduced.astype(np.float32))
 
     # ---- using it ----------------------------------------------------------------
 
@@ -110,8 +116,25 @@ class SavedModel:
         return (((X - self.pca_mean) @ self.pca_components.T) / self.pca_scale).astype(np.float32)
 
     def project(self, reduced: np.ndarray) -> np.ndarray:
-        """Reduced features -> ``x``, ``y`` on the saved map."""
-        return ((reduced - self.map_mean) @ self.map_components.T).astype(np.float32)
+        """Reduced features -> ``x``, ``y`` on the saved map.
+
+        A PCA map is a linear projection. UMAP and t-SNE have none, so a new image goes
+        where its :data:`MAP_NEIGHBOURS` nearest clustered images are (weighted by
+        inverse distance), in the map's own coordinates.
+        """
+        if self.reduced is None or not len(self.reduced):
+            return ((reduced - self.map_mean) @ self.map_components.T).astype(np.float32)
+        out = np.empty((len(reduced), 2), dtype=np.float32)
+        k = min(MAP_NEIGHBOURS, len(self.reduced))
+        for start in range(0, len(reduced), PLACE_CHUNK):
+            rows = np.asarray(reduced[start:start + PLACE_CHUNK], dtype=np.float32)
+            gaps = np.linalg.norm(rows[:, None, :] - self.reduced[None, :, :], axis=2)
+            nearest = np.argpartition(gaps, k - 1, axis=1)[:, :k]
+            weights = 1.0 / (np.take_along_axis(gaps, nearest, axis=1) + 1e-9)
+            weights /= weights.sum(axis=1, keepdims=True)
+            out[start:start + len(rows)] = np.einsum("ik,ikj->ij", weights,
+                                                     self.coords[nearest])
+        return out
 
     def assign(self, features: FeatureSet) -> pd.DataFrame:
         """One row per image: file, cluster, distance_to_centroid, x, y, unsure, clustered.
@@ -146,8 +169,9 @@ class SavedModel:
                 "unsure_quantile": UNSURE_QUANTILE, "extractor": self.extractor,
                 "settings": self.settings}
         out = io.BytesIO()
+        extra = {} if self.reduced is None else {"reduced": self.reduced}
         np.savez_compressed(out, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                            **{name: getattr(self, name) for name in _ARRAYS})
+                            **{name: getattr(self, name) for name in _ARRAYS}, **extra)
         return out.getvalue()
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -164,6 +188,7 @@ class SavedModel:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 meta = json.loads(npz["meta"].tobytes())
                 arrays = {name: npz[name] for name in _ARRAYS}
+                reduced = npz["reduced"] if "reduced" in npz.files else None
         except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile,
                 EOFError) as exc:
             raise NotASavedRun(f"{what} is not a saved model written by ClusterLens "
@@ -172,7 +197,7 @@ class SavedModel:
             raise NotASavedRun(f"{what} has an unknown format (expected version "
                                f"{FORMAT_VERSION})")
         model = cls(normalize=bool(meta.get("normalize")), extractor=meta.get("extractor") or {},
-                    settings=meta.get("settings") or {}, **arrays)
+                    settings=meta.get("settings") or {}, reduced=reduced, **arrays)
         model._check_shapes(what)
         return model
 
@@ -199,6 +224,7 @@ class SavedModel:
                       and self.cluster_limits.shape == (k,)
                       and self.labels.shape == self.distances.shape == (n,)
                       and self.coords.shape == (n, 2)
+                      and (self.reduced is None or self.reduced.shape == (n, dims[0]))
                       and (n == 0 or 0 <= self.labels.min() <= self.labels.max() < k))
         if not consistent:
             raise NotASavedRun(f"{what} is damaged: its arrays do not fit together")

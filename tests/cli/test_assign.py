@@ -100,3 +100,26 @@ def test_a_run_from_other_weights_is_refused(saved_run, image_folder, tmp_path, 
     assert run_cli("assign", saved_run, image_folder, "--out", tmp_path / "a.csv") == 5
     assert "features here would differ" in capsys.readouterr().err
     assert discover(image_folder).images  # the input itself was fine
+
+
+def test_on_a_tsne_map_new_images_land_among_their_own_kind(image_folder, tmp_path):
+    # t-SNE has no projection for new points: they are placed among their nearest
+    # clustered images, in the map's own coordinates (not on PCA axes).
+    result = run_pipeline(image_folder, Settings(model="handcrafted", k=3, map="tsne",
+                                                 cache_dir=str(tmp_path / "cache")))
+    assert result.map.method == "tsne"
+    model = SavedModel.from_bytes(SavedModel.from_result(result).to_bytes())
+    new = tmp_path / "new"
+    for name, colour in COLOURS.items():
+        save_image(new / f"new_{name}.png", colour, seed=700)
+    from clustering.features import extract_features, make_extractor
+
+    features = extract_features(discover(new).images, make_extractor("handcrafted"))
+    placed = model.assign(features).set_index("file")
+    names, coords = result.features.names, result.coords
+    for name in COLOURS:
+        own = np.array([name in n for n in names])
+        spot = placed.loc[f"new_{name}.png", ["x", "y"]].to_numpy(float)
+        nearest_own = np.linalg.norm(coords[own] - spot, axis=1).min()
+        nearest_other = np.linalg.norm(coords[~own] - spot, axis=1).min()
+        assert nearest_own < nearest_other
