@@ -223,7 +223,8 @@ def analyse(features: FeatureSet, settings: Settings, discovery: Discovery,
         k, reason = sweep.choice_.k, sweep.choice_.rule
     elif sweep is not None and settings.k != sweep.choice_.k:
         k = settings.k
-        reason = f"chosen by the user (the suggestion was k={sweep.choice_.k}: {sweep.choice_.rule})"
+        reason = (f"chosen by the user (the suggestion was k={sweep.choice_.k}: "
+                  f"{sweep.choice_.rule})")
     elif sweep is not None:
         k, reason = settings.k, sweep.choice_.rule
     else:

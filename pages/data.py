@@ -68,7 +68,8 @@ with folder_tab:
                                     key="upload_folder")
     use_uploads(folder_files, "upload_folder", folder_label(folder_files))
 with server_tab:
-    roots = errors.attempt("reading the allowed folders", configured_roots, router.APP_DIR, sources.DEMO_DIR)
+    roots = errors.attempt("reading the allowed folders", configured_roots, router.APP_DIR,
+                           sources.DEMO_DIR)
     if roots:
         st.caption("Allowed folders: " + ", ".join(f"`{r}`" for r in roots))
     path_text = st.text_input("Folder path (or a .zip) on the server", key="server_path",

@@ -253,8 +253,8 @@ st.subheader("Per cluster")
 if analysis is None:
     st.caption("Shown once there is a clustering (Choose k).")
 else:
-    table = errors.attempt("summarising the clusters", review_summary, compute.clusters_table(analysis),
-                       dupes, report)
+    table = errors.attempt("summarising the clusters", review_summary,
+                           compute.clusters_table(analysis), dupes, report)
     if table is not None:
         names = choices.cluster_names(analysis)
         table.insert(1, "name", [names[int(c)] for c in table["cluster"]])

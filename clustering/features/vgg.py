@@ -77,7 +77,8 @@ class VGGExtractor(FeatureExtractor):
 def preprocess(model: str, batch: np.ndarray) -> np.ndarray:
     """Keras' own ``preprocess_input`` for the network (caffe mode: BGR, mean-centred)."""
     applications = import_keras().applications
-    fn = applications.vgg16.preprocess_input if model == "vgg16" else applications.vgg19.preprocess_input
+    fn = (applications.vgg16.preprocess_input if model == "vgg16"
+          else applications.vgg19.preprocess_input)
     return fn(batch.astype(np.float32))
 
 
