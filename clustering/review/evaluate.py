@@ -8,7 +8,7 @@ used raises :class:`TruthFileError` or :class:`LabelsFileError` with a plain mes
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -18,7 +18,7 @@ from sklearn import metrics
 
 from clustering.clusters.kmeans import ImageClusterer
 from clustering.errors import EvaluationInputError, LabelsFileError, TruthFileError
-from clustering.review.truth_columns import truth_columns
+from clustering.review.truth import read_truth_capped
 
 METRICS = ("homogeneity", "completeness", "v_measure", "nmi", "ari")
 
@@ -33,13 +33,8 @@ def normalise_name(name: str) -> str:
 
 
 def read_assignments(source: CsvSource, value: str, what: str,
-                     error: type[EvaluationInputError],
-                     columns: Callable[[list[str]], dict[str, str]] | None = None) -> pd.Series:
-    """``file -> value`` from a CSV with ``file`` and ``value`` columns (names trimmed).
-
-    ``columns`` maps the lower-cased header to ``{column: "file", column: value}``
-    (raising ``ValueError`` when it cannot).
-    """
+                     error: type[EvaluationInputError]) -> pd.Series:
+    """``file -> value`` from a CSV with ``file`` and ``value`` columns (names trimmed)."""
     label = f"{what} CSV{'' if hasattr(source, 'read') else f' {source}'}"
     try:
         frame = pd.read_csv(source, dtype=str, keep_default_na=False, skipinitialspace=True)
@@ -48,12 +43,6 @@ def read_assignments(source: CsvSource, value: str, what: str,
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise error(f"cannot read {label}: {getattr(exc, 'strerror', None) or exc}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if columns is not None:
-        try:
-            chosen = columns(list(frame.columns))
-        except ValueError as exc:
-            raise error(f"{label} {exc}") from None
-        frame = frame[list(chosen)].rename(columns=chosen)
     missing = [c for c in ("file", value) if c not in frame.columns]
     if missing:
         raise error(f"{label} needs columns 'file' and '{value}'; it has "
@@ -77,9 +66,9 @@ def read_truth(source: CsvSource, file_column: str | None = None,
                label_column: str | None = None) -> pd.Series:
     """``file -> label`` from a truth CSV whose columns have common names
     (``file``/``filename``/``image``/``path``…, ``label``/``class``/``category``…)
-    or are named here."""
-    return read_assignments(source, "label", "truth", TruthFileError,
-                            lambda names: truth_columns(names, file_column, label_column))
+    or are named here: :func:`~clustering.review.truth.read_truth_capped` with no cap."""
+    what = f"truth CSV{'' if hasattr(source, 'read') else f' {source}'}"
+    return read_truth_capped(source, None, what, file_column, label_column)
 
 
 def read_labels(source: CsvSource) -> pd.Series:

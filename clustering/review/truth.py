@@ -42,7 +42,7 @@ def row_cap(n_images: int | None) -> int | None:
 def read_truth_capped(source: str | os.PathLike | IO, n_images: int | None = None,
                       what: str = "truth CSV", file_column: str | None = None,
                       label_column: str | None = None) -> pd.Series:
-    """``file -> label`` as :func:`clustering.review.evaluate.read_truth` gives it, read fast.
+    """``file -> label`` from a truth CSV, read fast (the CLI's ``read_truth`` is this, uncapped).
 
     The two columns are found by their common names, or named by ``file_column`` and
     ``label_column`` (as :func:`~clustering.review.truth_columns.truth_columns` does).

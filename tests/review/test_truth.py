@@ -13,14 +13,20 @@ from clustering.review.truth import read_truth_capped, row_cap, truth_from_bytes
 from tests.helpers import count_calls
 
 
-@pytest.mark.parametrize("text", [
-    "file,label\na.png,x\n./b.png,y\n././c.png,x\n",
-    " File , LABEL ,notes\n a.png , x ,long note\nsub/b.png,y,\na.png,x,again\n",
-    "label,file\nx,a.png\n",
+@pytest.mark.parametrize(("text", "expected"), [
+    ("file,label\na.png,x\n./b.png,y\n././c.png,x\n",
+     {"a.png": "x", "b.png": "y", "c.png": "x"}),
+    (" File , LABEL ,notes\n a.png , x ,long note\nsub/b.png,y,\na.png,x,again\n",
+     {"a.png": "x", "sub/b.png": "y"}),
+    ("label,file\nx,a.png\n", {"a.png": "x"}),
 ])
-def test_same_table_as_read_truth(text):
+def test_the_table_read_and_the_cli_reader_is_the_same_one(text, expected):
+    # The command line's read_truth is this reader without a cap (one reader, one table).
     fast = read_truth_capped(io.StringIO(text))
-    pd.testing.assert_series_equal(fast, read_truth(io.StringIO(text)))
+    want = pd.Series(expected, name="label")
+    want.index.name = "file"
+    pd.testing.assert_series_equal(fast, want)
+    pd.testing.assert_series_equal(read_truth(io.StringIO(text)), want)
 
 
 @pytest.mark.parametrize(("text", "message"), [
