@@ -74,6 +74,18 @@ def check_distinct(X: np.ndarray, k: int) -> int:
     return distinct
 
 
+def nearest_centroids(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's nearest centroid and its Euclidean distance (float64, exact).
+
+    For images clustered elsewhere (a saved run, a fit on a sample): the same rule as
+    k-means' own assignment.
+    """
+    squared = ((np.asarray(X, dtype=np.float64)[:, None, :]
+                - np.asarray(centers, dtype=np.float64)[None, :, :]) ** 2).sum(axis=2)
+    labels = squared.argmin(axis=1) if len(squared) else np.zeros(0, dtype=np.int64)
+    return labels, np.sqrt(squared[np.arange(len(labels)), labels])
+
+
 class ImageClusterer(BaseEstimator, ClusterMixin):
     """k-means++ with ``n_clusters`` clusters.
 

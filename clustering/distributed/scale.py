@@ -26,7 +26,8 @@ from clustering.files.discover import Skipped
 from clustering.distributed.layout import DatasetError, DatasetLayout, write_table
 from clustering.export.tables import labels_frame, safe_frame, skipped_frame, write_csv, write_json
 from clustering.features.extract import FeatureSet
-from clustering.clusters.kmeans import MINIBATCH_ABOVE, ImageClusterer, KSweep, check_k
+from clustering.clusters.kmeans import (MINIBATCH_ABOVE, ImageClusterer, KSweep, check_k,
+                                        nearest_centroids)
 from clustering.pipeline import Settings, run_record
 from clustering.reduce.pca import FeatureReducer
 
@@ -45,9 +46,7 @@ class ScaleModel:
     def apply(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """Cluster, distance to its centroid and map position of each row."""
         reduced = self.reducer.transform(features).astype(np.float64)
-        squared = ((reduced[:, None, :] - self.centers[None, :, :]) ** 2).sum(axis=2)
-        labels = squared.argmin(axis=1)
-        distances = np.sqrt(squared[np.arange(len(labels)), labels])
+        labels, distances = nearest_centroids(reduced, self.centers)
         coords = (np.zeros((len(reduced), 2)) if self.projection is None
                   else self.projection.transform(reduced.astype(np.float32)))
         return {"cluster": labels.astype(np.int32), "distance_to_centroid": distances,

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import normalize
 
+from clustering.clusters.kmeans import nearest_centroids
 from clustering.errors import InputError
 
 if TYPE_CHECKING:
@@ -145,9 +146,7 @@ class SavedModel:
         :data:`UNSURE_QUANTILE` distance among the clustered images.
         """
         reduced = self.reduce(features.features)
-        gaps = np.linalg.norm(reduced[:, None, :] - self.centroids[None, :, :], axis=2)
-        labels = gaps.argmin(axis=1) if len(reduced) else np.zeros(0, dtype=np.int64)
-        distances = gaps[np.arange(len(labels)), labels] if len(reduced) else np.zeros(0)
+        labels, distances = nearest_centroids(reduced, self.centroids)
         coords = self.project(reduced).astype(np.float64)
         saved_row = {h: i for i, h in enumerate(self.hashes.tolist())}
         rows = np.array([saved_row.get(h, -1) for h in features.hashes], dtype=np.int64)
