@@ -28,7 +28,7 @@ from dashboard import state
 from dashboard.errors import attempt
 from dashboard.router import APP_DIR
 from dashboard.upload_store import UploadStore
-from dashboard.uploads import Upload, max_total_bytes, save_uploads
+from dashboard.uploads import Upload, env_number, max_total_bytes, save_uploads
 
 DEMO_DIR = APP_DIR / "demo" / "images"
 UPLOAD_DIR_ENV = "CLUSTERLENS_UPLOAD_DIR"
@@ -75,10 +75,7 @@ def upload_store() -> UploadStore:
 
 def grace_s() -> float:
     """How long a disconnected session's files wait for it to come back (``$GRACE_ENV``)."""
-    try:
-        return float(os.environ.get(GRACE_ENV) or DEFAULT_GRACE_S)
-    except ValueError:
-        return DEFAULT_GRACE_S
+    return env_number(GRACE_ENV, DEFAULT_GRACE_S)
 
 
 @dataclass(frozen=True)

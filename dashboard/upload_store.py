@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from clustering.files.limits import human_size
-from dashboard.uploads import UploadTooLarge
+from dashboard.uploads import UploadTooLarge, env_number
 
 QUOTA_ENV = "CLUSTERLENS_UPLOAD_QUOTA_MB"
 DEFAULT_QUOTA_MB = 10 * 1024.0  # all sessions' uploads together
@@ -37,12 +37,7 @@ class InvalidSessionId(ValueError):
 
 def quota_bytes(environ: Mapping[str, str] | None = None) -> int:
     """``$CLUSTERLENS_UPLOAD_QUOTA_MB`` (or :data:`DEFAULT_QUOTA_MB`) in bytes."""
-    environ = os.environ if environ is None else environ
-    try:
-        megabytes = float(environ.get(QUOTA_ENV) or DEFAULT_QUOTA_MB)
-    except ValueError:
-        megabytes = DEFAULT_QUOTA_MB
-    return int(megabytes * 1024 * 1024)
+    return int(env_number(QUOTA_ENV, DEFAULT_QUOTA_MB, environ) * 1024 * 1024)
 
 
 def folder_size(folder: Path) -> int:

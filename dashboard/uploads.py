@@ -45,14 +45,18 @@ class UploadTooLarge(InputError):
     """The upload (or what a zip in it unpacks to) exceeds the size limit."""
 
 
-def max_total_bytes(environ: Mapping[str, str] | None = None) -> int:
-    """The limit on one upload's total size: ``$CLUSTERLENS_MAX_UPLOAD_MB`` or 1 GB."""
+def env_number(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """The operator's setting ``$name`` as a number; ``default`` when unset or not a number."""
     environ = os.environ if environ is None else environ
     try:
-        megabytes = float(environ.get(MAX_TOTAL_ENV) or DEFAULT_MAX_TOTAL_MB)
+        return float(environ.get(name) or default)
     except ValueError:
-        megabytes = DEFAULT_MAX_TOTAL_MB
-    return int(megabytes * 1024 * 1024)
+        return default
+
+
+def max_total_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The limit on one upload's total size: ``$CLUSTERLENS_MAX_UPLOAD_MB`` or 1 GB."""
+    return int(env_number(MAX_TOTAL_ENV, DEFAULT_MAX_TOTAL_MB, environ) * 1024 * 1024)
 
 
 def check_total_size(total: int, limit: int, what: str = "The upload") -> None:
