@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from sklearn import metrics
 
 from clustering.errors import EvaluationInputError
-from clustering.review.evaluate import _as_series, read_labels
+from clustering.review.evaluate import as_assignments, read_labels, scores
 
 
 class CompareInputError(EvaluationInputError):
@@ -55,7 +54,7 @@ def compare_runs(a: pd.Series | Mapping[str, object],
 
     Raises :class:`CompareInputError` when no file name is in both.
     """
-    a, b = _as_series(a), _as_series(b)
+    a, b = as_assignments(a), as_assignments(b)
     common = a.index.intersection(b.index, sort=False)
     if common.empty:
         raise CompareInputError(
@@ -70,9 +69,9 @@ def compare_runs(a: pd.Series | Mapping[str, object],
     moved = pd.DataFrame({"file": common[moved_mask], "cluster_a": in_a.values[moved_mask],
                           "cluster_b": in_b.values[moved_mask],
                           "matched_b": expected.values[moved_mask]})
+    agreement = scores(in_a.astype(str).values, in_b.astype(str).values)
     return RunComparison(
-        ari=float(metrics.adjusted_rand_score(in_a.astype(str), in_b.astype(str))),
-        nmi=float(metrics.normalized_mutual_info_score(in_a.astype(str), in_b.astype(str))),
+        ari=agreement["ari"], nmi=agreement["nmi"],
         contingency=table, matching=matching,
         moved=moved.sort_values("file", kind="stable").reset_index(drop=True),
         matched=len(common), only_in_a=sorted(set(a.index) - set(common)),

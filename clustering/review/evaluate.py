@@ -101,7 +101,8 @@ def scores(truth: Sequence, predicted: Sequence) -> dict[str, float]:
             "ari": float(metrics.adjusted_rand_score(truth, predicted))}
 
 
-def _as_series(assignments: pd.Series | Mapping[str, object]) -> pd.Series:
+def as_assignments(assignments: pd.Series | Mapping[str, object]) -> pd.Series:
+    """``file -> value`` as a Series whose file names are matched the same way everywhere."""
     series = pd.Series(assignments, dtype=object)
     series.index = [normalise_name(str(name)) for name in series.index]
     return series
@@ -113,7 +114,7 @@ def evaluate(labels: pd.Series | Mapping[str, object],
 
     Raises :class:`TruthFileError` when no file name is in both.
     """
-    labels, truth = _as_series(labels), _as_series(truth)
+    labels, truth = as_assignments(labels), as_assignments(truth)
     common = labels.index.intersection(truth.index, sort=False)
     if common.empty:
         raise TruthFileError(
