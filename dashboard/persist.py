@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import tempfile
@@ -46,6 +45,7 @@ from dashboard.fingerprint import combine
 from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.router import APP_DIR
+from dashboard.upload_store import InvalidSessionId, check_token, remove_stale_folders
 from dashboard.uploads import Upload, save_uploads
 
 LOG = logging.getLogger("clusterlens")
@@ -58,7 +58,7 @@ ADDED_DIR = "added"  # images uploaded to place in a reopened run
 RECORD_VERSION = 1
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # a session.json larger than this is not read
 QUERY_KEY = "session"
-_ID = re.compile(r"[A-Za-z0-9_-]{32,64}")
+ID_SHORTEST = 32  # a record id is a 43-character token; shorter ones are refused
 
 # Session-state keys of this module.
 SESSION_ID = "persist_id"  # this session's record id (also in the URL)
@@ -71,20 +71,23 @@ WIDGET_SETTINGS = ("model", "layer", "pca_mode", "pca_fraction", "pca_components
                    "normalize", "k_range", state.DUP_SENSITIVITY)
 
 
-class InvalidSessionId(ValueError):
-    """An id that is not one this server could have made (it would name a path)."""
-
-
 def new_id() -> str:
     """A fresh unguessable id (43 URL-safe characters)."""
     return secrets.token_urlsafe(32)
 
 
+def _is_id(name: str) -> bool:
+    try:
+        check_id(name)
+    except InvalidSessionId:
+        return False
+    return True
+
+
 def check_id(session_id: object) -> str:
-    """``session_id`` when it is a plain token; :class:`InvalidSessionId` otherwise."""
-    if not isinstance(session_id, str) or not _ID.fullmatch(session_id):
-        raise InvalidSessionId("a session id is 32 to 64 letters, digits, '-' or '_'")
-    return session_id
+    """``session_id`` when it is a token this server could have made (it names a
+    folder); :class:`InvalidSessionId` otherwise."""
+    return check_token(session_id, ID_SHORTEST)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -171,16 +174,7 @@ class SessionStore:
 
     def remove_stale(self) -> list[str]:
         """Delete records untouched for ``max_age_s``; return their ids."""
-        if not self.root.is_dir():
-            return []
-        cutoff = self.clock() - self.max_age_s
-        removed = []
-        for entry in self.root.iterdir():
-            if (_ID.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()
-                    and entry.stat().st_mtime < cutoff):
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry.name)
-        return sorted(removed)
+        return remove_stale_folders(self.root, self.clock() - self.max_age_s, _is_id)
 
     def _touch(self, folder: Path) -> None:
         now = self.clock()

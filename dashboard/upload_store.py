@@ -24,7 +24,8 @@ from dashboard.uploads import UploadTooLarge, env_number
 QUOTA_ENV = "CLUSTERLENS_UPLOAD_QUOTA_MB"
 DEFAULT_QUOTA_MB = 10 * 1024.0  # all sessions' uploads together
 DEFAULT_MAX_AGE_S = 24 * 3600.0  # a folder untouched this long belongs to no live session
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+TOKEN_LONGEST = 64
 
 
 class UploadStoreFull(UploadTooLarge):
@@ -33,6 +34,31 @@ class UploadStoreFull(UploadTooLarge):
 
 class InvalidSessionId(ValueError):
     """A session id that is not a plain token (it would name a path)."""
+
+
+def check_token(value: object, shortest: int = 8) -> str:
+    """``value`` when it is a plain token of ``shortest`` to :data:`TOKEN_LONGEST` URL-safe
+    characters (it names a folder); :class:`InvalidSessionId` otherwise."""
+    if (not isinstance(value, str) or not shortest <= len(value) <= TOKEN_LONGEST
+            or not _TOKEN.fullmatch(value)):
+        raise InvalidSessionId(f"a session id is {shortest} to {TOKEN_LONGEST} letters, "
+                               f"digits, '-' or '_'")
+    return value
+
+
+def remove_stale_folders(root: Path, cutoff: float,
+                         wanted: Callable[[str], bool] = lambda name: True) -> list[str]:
+    """Delete the folders directly in ``root`` (``wanted`` names, never symlinks) last
+    touched before ``cutoff``; return their names, sorted."""
+    if not root.is_dir():
+        return []
+    removed = []
+    for entry in root.iterdir():
+        if (wanted(entry.name) and entry.is_dir() and not entry.is_symlink()
+                and entry.stat().st_mtime < cutoff):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return sorted(removed)
 
 
 def quota_bytes(environ: Mapping[str, str] | None = None) -> int:
@@ -95,15 +121,7 @@ class UploadStore:
 
         Call at server start: a crashed server never ran its session-end hooks.
         """
-        if not self.root.is_dir():
-            return []
-        cutoff = self.clock() - self.max_age_s
-        removed = []
-        for entry in self.root.iterdir():
-            if entry.is_dir() and not entry.is_symlink() and entry.stat().st_mtime < cutoff:
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry.name)
-        return sorted(removed)
+        return remove_stale_folders(self.root, self.clock() - self.max_age_s)
 
     def usage(self) -> int:
         """Bytes held by all sessions now."""
@@ -125,6 +143,4 @@ class UploadStore:
                 f"operator to raise {QUOTA_ENV}.")
 
     def _path(self, session_id: str) -> Path:
-        if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
-            raise InvalidSessionId("a session id is 8 to 64 letters, digits, '-' or '_'")
-        return self.root / session_id
+        return self.root / check_token(session_id)
