@@ -106,3 +106,16 @@ def count_calls(monkeypatch, owner: object, name: str) -> list[int]:
 
     monkeypatch.setattr(owner, name, counting)
     return calls
+
+
+def offline_features(images):
+    """Features of ``images`` from the offline extractor (scikit-image's HOG warnings on
+    tiny images silenced)."""
+    import warnings
+
+    from clustering.features.extract import extract_features
+    from clustering.features.handcrafted import HandcraftedExtractor
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return extract_features(images, HandcraftedExtractor())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 SLOW_MS = 180_000  # feature extraction in a cold server (TensorFlow start, model build)
@@ -61,3 +61,14 @@ def choose_option(page: Page, label: str, index: int, tries: int = 3) -> None:
         except PlaywrightTimeoutError:
             page.keyboard.press("Escape")
     raise AssertionError(f"the options of {label!r} never opened")
+
+
+def box_select(page: Page, chart: Locator) -> None:
+    """Drag a box over the whole plotting area of ``chart`` (selects every point)."""
+    area = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + 3, area["y"] + 3)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=5)
+    page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3, steps=5)
+    page.mouse.up()
+    wait_idle(page)

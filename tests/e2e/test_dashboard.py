@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import SLOW_MS, choose_option, open_page, upload, wait_idle
+from tests.e2e.browser import SLOW_MS, box_select, choose_option, open_page, upload, wait_idle
 from tests.helpers import COLOURS, save_image
 
 pytestmark = pytest.mark.e2e
@@ -58,14 +58,7 @@ def test_upload_extract_choose_k_on_the_chart_browse_and_download(app: Page, ima
     expect(app.get_by_text(re.compile(r"most typical first"))).to_be_visible()
     expect(gallery.first).to_be_visible()
 
-    drag = app.get_by_test_id("stPlotlyChart").first.locator(".nsewdrag").first
-    box = drag.bounding_box()
-    app.mouse.move(box["x"] + 3, box["y"] + 3)
-    app.mouse.down()
-    app.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
-    app.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] - 3, steps=5)
-    app.mouse.up()
-    wait_idle(app)
+    box_select(app, app.get_by_test_id("stPlotlyChart").first)
     expect(app.get_by_text("6 images selected")).to_be_visible()
 
     with app.expect_download() as download:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.hover import TOOLTIP_ID
-from tests.e2e.browser import extract_offline, open_page, wait_idle
+from tests.e2e.browser import box_select, extract_offline, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -60,14 +60,7 @@ def test_overview_map_hover_selection_and_report(app: Page, tmp_path: Path):
     app.screenshot(path=str(shots / "map.png"), clip={
         "x": frame["x"], "y": frame["y"], "width": frame["width"], "height": frame["height"]})
 
-    drag = chart.locator(".nsewdrag").first
-    area = drag.bounding_box()
-    app.mouse.move(area["x"] + 3, area["y"] + 3)
-    app.mouse.down()
-    app.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2, steps=5)
-    app.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3, steps=5)
-    app.mouse.up()
-    wait_idle(app)
+    box_select(app, chart)
     expect(app.get_by_text(re.compile(r"\d+ images selected"))).to_be_visible()
 
     with app.expect_download() as download:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,8 @@ from clustering.files.discover import discover
 from clustering.review.geometry import (MIN_CORRELATION, MIN_KEPT_AREA, geometry_signature,
                                      star_groups, verify_pairs)
 from clustering.review.duplicates import DuplicateFinder, compute_signatures
-from clustering.features.extract import extract_features
 from clustering.images.engine import Progress
-from clustering.features.handcrafted import HandcraftedExtractor
+from tests.helpers import offline_features
 
 SCENE = Path(__file__).resolve().parents[2] / "demo" / "images" / "buildings" / "buildings_01.jpg"
 # Three shots panning across one scene: A~B and B~C overlap a lot, A and C little.
@@ -57,10 +55,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def finder(shots: Path) -> DuplicateFinder:
     images = discover(shots).images
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        features = extract_features(images, HandcraftedExtractor())
-    return DuplicateFinder().fit(compute_signatures(images), features)
+    return DuplicateFinder().fit(compute_signatures(images), offline_features(images))
 
 
 def test_copies_of_one_shot_form_one_group(finder: DuplicateFinder) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,7 @@ from clustering.files.discover import discover
 from clustering.review.duplicates import (DuplicateFinder, Signatures, compute_signatures,
                                    find_duplicates, hash_distance, hash_pairs,
                                    parse_sensitivity, thresholds)
-from clustering.features.extract import extract_features
-from clustering.features.handcrafted import HandcraftedExtractor
+from tests.helpers import offline_features
 
 PHOTOS = ("coffee", "chelsea", "rocket")
 
@@ -45,10 +43,7 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def finder(edited: Path) -> DuplicateFinder:
     images = discover(edited).images
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        features = extract_features(images, HandcraftedExtractor())
-    return DuplicateFinder().fit(images, features)
+    return DuplicateFinder().fit(images, offline_features(images))
 
 
 def _group_of(finder: DuplicateFinder, name: str) -> list[str]:
