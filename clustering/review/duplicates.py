@@ -13,21 +13,24 @@ Two images are *linked* when
   keeps distinct photos of one subject apart.
 
 Every candidate link except identical files must then pass a geometric check
-(:mod:`clustering.review.geometry`): one image, cropped by at most a fifth of each side
-and possibly mirrored, must match the other at thumbnail size. Candidates that
-look alike but fail it are *similar shots* (``similar_``), never duplicates.
-Groups are stars around their keeper, never chains. Candidates come from k-nearest-neighbour searches with faiss
-(a binary index for the hashes, an inner-product index for the features), so memory
-grows with the number of images, never with its square. One ``sensitivity`` between
-0 (strict) and 1 (loose) sets all thresholds; 0.5 is the default, tuned on
-``bench/duplicates.py``.
+(:mod:`clustering.review.geometry`): one image, cropped by a few percent of each side
+and possibly mirrored, must match the other at thumbnail size (fine textures need
+less correlation than smooth pictures). Candidates that look alike but fail it are
+*similar shots* (``similar_``), never duplicates. Groups are stars around their
+keeper, never chains; an image linked only to a copy (not to the keeper) is checked
+against the keeper itself before it joins. Candidates come from k-nearest-neighbour
+searches with faiss (a binary index for the hashes, an inner-product index for the
+features), so memory grows with the number of images, never with its square. One
+``sensitivity`` between 0 (strict) and 1 (loose) sets the hash and feature
+thresholds; 0.5 is the default, tuned on ``bench/duplicates.py`` and
+``bench/duplicate_shots.py``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -39,9 +42,10 @@ from clustering.features.extract import FeatureSet
 from clustering.files.discover import ImageRef, Skipped
 from clustering.images.engine import Progress, ProgressCallback, map_images
 from clustering.images.loading import full_size, open_image
-from clustering.review.geometry import (GEOMETRY_DIM, MIN_CORRELATION,
-                                        MIN_CORRELATION_HASH_AGREES, MIN_KEPT_AREA,
-                                        geometry_signature, star_groups, verify_pairs)
+from clustering.review.geometry import (GEOMETRY_DIM, MIN_CORRELATION_HASH_AGREES,
+                                        MIN_KEPT_AREA, NEAR_MISS, PairChecks,
+                                        geometry_signature, orphan_links, star_groups,
+                                        verify_pairs)
 from clustering.settings import Settings
 
 SIGNATURE_VERSION = 2  # 2: with the geometry of clustering.review.geometry
@@ -264,6 +268,12 @@ def link_groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
 Links = tuple[np.ndarray, str, "np.ndarray | None"]  # pairs (m, 2), reason, cosines
 
 
+def _new_pairs(candidates: np.ndarray, known: np.ndarray, n: int) -> np.ndarray:
+    """The ``candidates`` (i < j) that are not among the ``known`` pairs (i < j)."""
+    return candidates[~np.isin(candidates[:, 0] * max(n, 1) + candidates[:, 1],
+                               known[:, 0] * max(n, 1) + known[:, 1])]
+
+
 def _merge_links(found: list[Links], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique pairs (i < j), each with the first reason that found it and its cosine."""
     pairs = np.sort(np.concatenate([p for p, _, _ in found]).reshape(-1, 2), axis=1)
@@ -272,6 +282,50 @@ def _merge_links(found: list[Links], n: int) -> tuple[np.ndarray, np.ndarray, np
                               for p, _, c in found])
     _, first = np.unique(pairs[:, 0] * max(n, 1) + pairs[:, 1], return_index=True)
     return pairs[first], reasons[first], cosines[first]
+
+
+def _confirmed(reasons: np.ndarray, hash_agrees: np.ndarray, checks: PairChecks,
+               needed: np.ndarray) -> np.ndarray:
+    """Which candidate links are duplicates: identical files; pairs whose geometry
+    matches (one is the other, cropped a little, at the ``needed`` correlation); and,
+    where geometry cannot tell (flat images, no geometry), pairs whose hashes alone are
+    close enough."""
+    unknown = np.isnan(checks.correlation)
+    with np.errstate(invalid="ignore"):
+        matches = (checks.correlation >= needed) & (checks.kept_area >= MIN_KEPT_AREA)
+    return (reasons == "identical files") | (~unknown & matches) | (unknown & hash_agrees)
+
+
+@dataclass
+class CheckedLinks:
+    """Candidate links, one row each, with their geometric check and verdict."""
+
+    pairs: np.ndarray  # (m, 2) image indices, i < j
+    reasons: np.ndarray  # what found each link
+    cosines: np.ndarray  # feature cosine (NaN: not found by features)
+    distance: np.ndarray  # pHash distance (bits)
+    checks: PairChecks
+    needed: np.ndarray  # thumbnail correlation the link needed
+    confirmed: np.ndarray  # bool: a duplicate
+
+    def extend(self, more: "CheckedLinks") -> "CheckedLinks":
+        """These links followed by ``more``."""
+        return CheckedLinks(*(PairChecks.concat([self.checks, more.checks]) if f.name == "checks"
+                              else np.concatenate([getattr(self, f.name), getattr(more, f.name)])
+                              for f in fields(self)))
+
+    def frame(self, names: list[str]) -> pd.DataFrame:
+        """One row per link: ``file_a``, ``file_b``, ``reason``, ``hash_distance``,
+        ``cosine``, ``correlation``, ``needed_correlation``, ``profile_correlation``,
+        ``kept_area``."""
+        files = np.asarray(names, dtype=object)
+        return pd.DataFrame({"file_a": files[self.pairs[:, 0]], "file_b": files[self.pairs[:, 1]],
+                             "reason": self.reasons, "hash_distance": self.distance,
+                             "cosine": np.round(self.cosines, 4),
+                             "correlation": np.round(self.checks.correlation, 4),
+                             "needed_correlation": np.round(self.needed, 4),
+                             "profile_correlation": np.round(self.checks.profile, 4),
+                             "kept_area": np.round(self.checks.kept_area, 3)})
 
 
 # ---- the estimator -------------------------------------------------------------------
@@ -285,7 +339,8 @@ class DuplicateFinder(BaseEstimator):
     After :meth:`fit`: ``groups_`` (lists of names, the suggested keeper first,
     biggest group first; every member is a confirmed duplicate of the keeper),
     ``pairs_`` (one row per confirmed link: ``file_a``, ``file_b``, ``reason``,
-    ``hash_distance``, ``cosine``, ``correlation``, ``kept_area``), ``similar_``
+    ``hash_distance``, ``cosine``, ``correlation``, ``needed_correlation``,
+    ``profile_correlation``, ``kept_area``), ``similar_``
     (the same columns for candidates that failed the geometric check: similar
     shots, not duplicates), ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
@@ -321,50 +376,59 @@ class DuplicateFinder(BaseEstimator):
         if features is not None:
             found.append(self._feature_links(sig, features))
         report(len(sig), len(sig))
-        pairs, reasons, cosines = _merge_links(found, len(sig))
-        distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
-        corr, profile, kept = self._geometry(sig, pairs, reasons, report)
-        confirmed = self._confirmed(reasons, distance, corr, kept)
-        names = np.asarray(sig.names, dtype=object)
-        frame = pd.DataFrame({"file_a": names[pairs[:, 0]], "file_b": names[pairs[:, 1]],
-                              "reason": reasons, "hash_distance": distance,
-                              "cosine": np.round(cosines, 4),
-                              "correlation": np.round(corr, 4),
-                              "profile_correlation": np.round(profile, 4),
-                              "kept_area": np.round(kept, 3)})
-        self.pairs_ = frame[confirmed].reset_index(drop=True)
-        self.similar_ = frame[~confirmed].reset_index(drop=True)
+        links = self._checked(sig, _merge_links(found, len(sig)), report)
         order = self._priority(sig)
-        self.groups_ = [[sig.names[i] for i in group]
-                        for group in star_groups(order, pairs[confirmed], pairs[~confirmed])]
+        groups = self._groups(order, links)
+        extra = orphan_links(groups, links.pairs[links.confirmed], len(sig))
+        extra = _new_pairs(extra, links.pairs, len(sig))
+        if len(extra):  # copies found only through another copy: check them with the keeper
+            found_later = (extra, np.full(len(extra), "through a copy", object),
+                           np.full(len(extra), np.nan))
+            links = links.extend(self._checked(sig, found_later, _Reporter(None)))
+            groups = self._groups(order, links)
+        frame = links.frame(sig.names)
+        self.pairs_ = frame[links.confirmed].reset_index(drop=True)
+        self.similar_ = frame[~links.confirmed].reset_index(drop=True)
+        self.groups_ = [[sig.names[i] for i in group] for group in groups]
         self.groups_.sort(key=lambda names: (-len(names), names[0]))
         return self
 
+    def _checked(self, sig: Signatures, found: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 report: "_Reporter") -> "CheckedLinks":
+        """Candidate links (pairs, reasons, cosines) with their geometric check and
+        verdict."""
+        pairs, reasons, cosines = found
+        distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
+        checks = self._geometry(sig, pairs, reasons, report)
+        hash_agrees = distance <= self.thresholds_.hash_bits
+        needed = np.where(hash_agrees, np.minimum(checks.needed(), MIN_CORRELATION_HASH_AGREES),
+                          checks.needed())
+        return CheckedLinks(pairs, reasons, cosines, distance, checks, needed,
+                            _confirmed(reasons, hash_agrees, checks, needed))
+
+    @staticmethod
+    def _groups(order: np.ndarray, links: "CheckedLinks") -> list[np.ndarray]:
+        """Keeper-centred groups of the confirmed links; links that failed clearly (not
+        by a near miss) keep their two images apart."""
+        with np.errstate(invalid="ignore"):
+            near_miss = ((links.checks.correlation >= links.needed - NEAR_MISS)
+                         & (links.checks.kept_area >= MIN_KEPT_AREA))
+        return star_groups(order, links.pairs[links.confirmed],
+                           links.pairs[~links.confirmed & ~near_miss])
+
     @staticmethod
     def _geometry(sig: Signatures, pairs: np.ndarray, reasons: np.ndarray,
-                  report: "_Reporter") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Correlations (thumbnails, profiles) and kept area of every pair (NaN where
-        there is no geometry)."""
-        corr, profile, kept = (np.full(len(pairs), np.nan, np.float32) for _ in range(3))
+                  report: "_Reporter") -> PairChecks:
+        """The geometric check of every pair but identical files (NaN where there is
+        no geometry)."""
+        checks = PairChecks.empty(len(pairs))
         check = np.flatnonzero(reasons != "identical files")
         if sig.geometry is None or not len(check):
-            return corr, profile, kept
-        corr[check], profile[check], kept[check] = verify_pairs(
-            sig.geometry, pairs[check], lambda done: report(done, len(check)))
-        return corr, profile, kept
-
-    def _confirmed(self, reasons: np.ndarray, distance: np.ndarray, corr: np.ndarray,
-                   kept: np.ndarray) -> np.ndarray:
-        """Which candidate links are duplicates: identical files; pairs whose geometry
-        matches (one is the other, cropped a little); and, where geometry cannot tell
-        (flat images, no geometry), pairs whose hashes alone are close enough."""
-        unknown = np.isnan(corr)
-        hash_agrees = distance <= self.thresholds_.hash_bits
-        needed = np.where(hash_agrees, MIN_CORRELATION_HASH_AGREES, MIN_CORRELATION)
-        with np.errstate(invalid="ignore"):
-            matches = (corr >= needed) & (kept >= MIN_KEPT_AREA)
-        return ((reasons == "identical files") | (~unknown & matches)
-                | (unknown & hash_agrees))
+            return checks
+        found = verify_pairs(sig.geometry, pairs[check], lambda done: report(done, len(check)))
+        for name in ("correlation", "profile", "kept_area", "smoothness"):
+            getattr(checks, name)[check] = getattr(found, name)
+        return checks
 
     def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:
         """Links from feature neighbours whose hashes pass the looser gate."""

@@ -11,16 +11,19 @@ The box is found cheaply and separably: a crop moves an image's column-mean prof
 along x and its row-mean profile along y, so the best box side and offset are
 searched on those 1-D profiles (one matrix product per pair chunk), then checked in
 2-D by resampling the bigger image's 32x32 thumbnail into the box and correlating
-it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers.
+it with the other's. Each image stores :data:`GEOMETRY_DIM` numbers. Fine textures
+alias at that size, so the correlation needed falls with the pair's smoothness
+(:data:`TEXTURE_KNOTS`).
 
 In a group every member is a confirmed duplicate of its keeper and no two members
-failed the check against each other, so A~B~C with A and C not duplicates never
-forms one group.
+clearly failed the check against each other, so A~B~C with A and C not duplicates
+never forms one group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 from PIL import Image
@@ -38,6 +41,15 @@ OFFSET_STEP = 0.01  # box offsets searched, as a fraction of the side
 # both, 1,002 of 1,019 true links pass and 3 of 1,286 links between different shots
 # of one scene. Thumbnail correlation: copies median 0.998, different shots 0.61.
 MIN_CORRELATION = 0.92
+# Fine textures (gravel, grass, brick, a star field) alias at 32 x 32: a 5-10 % crop
+# of one correlates only 0.65-0.85 with its original, while a different shot of a
+# texture decorrelates as fast (0.40 at most for noise-like ones). So the correlation
+# needed falls with the pair's smoothness (how much a thumbnail correlates with itself
+# moved one pixel): (smoothness, correlation needed) knots, interpolated, MIN_CORRELATION
+# from the last knot on. Tuned on bench/duplicates.py and bench/duplicate_shots.py
+# (seeds 0 and 1): copies of textures missed 48 -> 2 and 15 -> 5, different shots
+# passed unchanged (0, 7, 11).
+TEXTURE_KNOTS = ((0.10, 0.62), (0.35, 0.70), (0.70, MIN_CORRELATION))
 # Area of the bigger image the crop keeps: copies keep >= 0.85 (crops of <= 7-10 %
 # a side); different shots that align at the smallest box searched keep 0.74.
 MIN_KEPT_AREA = 0.80
@@ -45,6 +57,10 @@ MIN_KEPT_AREA = 0.80
 # has to not contradict them: sharp noise-like photos (star fields) lose detail in
 # JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
 MIN_CORRELATION_HASH_AGREES = 0.80
+# A failed pair keeps its two images out of one group only when it failed clearly:
+# two edits of one photo (brightened, and cropped) correlate a little less with each
+# other than each with the original, and may miss the needed correlation by this much.
+NEAR_MISS = 0.02
 FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
 PAIR_CHUNK = 2048  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 3,100 floats)
 
@@ -135,19 +151,50 @@ def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return best, profile, kept
 
 
-def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
-                 progress: Callable[[int], None] | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each pair (m, 2): the best 2-D correlation over "j is a crop of i", "i is a
-    crop of j", each as is and mirrored, the profiles' correlation there and the
-    area fraction that crop keeps.
+@dataclass
+class PairChecks:
+    """The geometric check of candidate pairs, one value per pair (NaN: not checked)."""
 
-    A pair where either thumbnail is flat gets NaN (geometry cannot tell).
+    correlation: np.ndarray  # best 2-D thumbnail correlation over the boxes searched
+    profile: np.ndarray  # the profiles' correlation at that box (the lower of x and y)
+    kept_area: np.ndarray  # area fraction of the bigger image that box keeps
+    smoothness: np.ndarray  # the lower :func:`thumbnail_smoothness` of the pair's two images
+
+    @classmethod
+    def empty(cls, n: int) -> "PairChecks":
+        return cls(*(np.full(n, np.nan, np.float32) for _ in range(4)))
+
+    @classmethod
+    def concat(cls, parts: list["PairChecks"]) -> "PairChecks":
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
+    def needed(self) -> np.ndarray:
+        """The thumbnail correlation each pair needs (:data:`TEXTURE_KNOTS`)."""
+        smooth, needed = zip(*TEXTURE_KNOTS)
+        return np.interp(self.smoothness, smooth, needed).astype(np.float32)
+
+
+def thumbnail_smoothness(thumbs: np.ndarray) -> np.ndarray:
+    """Mean correlation of each (m, THUMB, THUMB) thumbnail with itself moved one pixel
+    right and one pixel down: ~1 for smooth pictures, ~0 for noise-like textures."""
+    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        m = len(a)
+        return np.einsum("mp,mp->m", _standardise(a.reshape(m, -1)),
+                         _standardise(b.reshape(m, -1)))
+
+    return (corr(thumbs[:, :, :-1], thumbs[:, :, 1:]) + corr(thumbs[:, :-1], thumbs[:, 1:])) / 2
+
+
+def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
+                 progress: Callable[[int], None] | None = None) -> PairChecks:
+    """For each pair (m, 2): the best 2-D correlation over "j is a crop of i", "i is a
+    crop of j", each as is and mirrored, the profiles' correlation there, the area
+    fraction that crop keeps, and the lower smoothness of the two thumbnails.
+
+    A pair where either thumbnail is flat gets NaN correlation (geometry cannot tell).
     ``progress(pairs done)`` is called after each chunk.
     """
-    corr = np.full(len(pairs), np.nan, np.float32)
-    kept = np.full(len(pairs), np.nan, np.float32)
-    profile = np.full(len(pairs), np.nan, np.float32)
+    checks = PairChecks.empty(len(pairs))
     t = THUMB * THUMB
     for begin in range(0, len(pairs), PAIR_CHUNK):
         chunk = pairs[begin:begin + PAIR_CHUNK]
@@ -163,10 +210,12 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
         flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
         best[flat] = np.nan
         done = slice(begin, begin + len(chunk))
-        corr[done], profile[done], kept[done] = best, prof, area
+        checks.correlation[done], checks.profile[done], checks.kept_area[done] = best, prof, area
+        checks.smoothness[done] = np.minimum(
+            *(thumbnail_smoothness(x[:, :t].reshape(-1, THUMB, THUMB)) for x in (a, b)))
         if progress is not None:
             progress(begin + len(chunk))
-    return corr, profile, kept
+    return checks
 
 
 def star_groups(priority: np.ndarray, pairs: np.ndarray,
@@ -206,3 +255,18 @@ def star_groups(priority: np.ndarray, pairs: np.ndarray,
             taken[group] = True
             groups.append(np.array(group))
     return groups
+
+
+def orphan_links(groups: list[np.ndarray], linked: np.ndarray, n: int) -> np.ndarray:
+    """(keeper, image) pairs (m, 2) worth checking for images left out of every group
+    although ``linked`` (confirmed pairs) ties them to a member: a copy found only
+    through another copy (a crop whose hash is too far from the original's but close
+    to a resized copy's). Checking them against the keeper adds no chain."""
+    group_of = np.full(n, -1)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    keepers = np.array([group[0] for group in groups], np.int64)
+    both = np.concatenate([linked, linked[:, ::-1]]).reshape(-1, 2)
+    leftover = both[(group_of[both[:, 0]] < 0) & (group_of[both[:, 1]] >= 0)]
+    pairs = np.stack([keepers[group_of[leftover[:, 1]]], leftover[:, 0]], axis=1)
+    return np.unique(np.sort(pairs, axis=1), axis=0).reshape(-1, 2)
