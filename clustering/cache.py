@@ -21,6 +21,7 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,54 @@ class FeatureCache:
         self._write_chunk(folder, hashes, np.stack(list(found.values())))
         for chunk in chunks:
             chunk.unlink(missing_ok=True)
+
+
+class JointCache:
+    """Several products computed in one pass over the images, each cached under its own
+    key: a vector is their concatenation, ``parts`` gives each key and its length.
+
+    Presents the :class:`FeatureCache` methods the image engine uses, so one pass
+    (one read and one decode per image) fills the same entries that computing each
+    product alone would, and a product computed alone before is found here.
+    """
+
+    def __init__(self, cache: FeatureCache, parts: Sequence[tuple[str, int]]) -> None:
+        self.cache = cache
+        self.parts = list(parts)
+        self.key = "+".join(key for key, _ in self.parts)
+
+    def stat_index(self) -> "StatIndex":
+        return self.cache.stat_index()
+
+    def lookup(self, key: str) -> Mapping[str, np.ndarray]:
+        """Content hashes cached under every part (vectors joined when read)."""
+        return _Joined([self.cache.lookup(part) for part, _ in self.parts])
+
+    def store(self, key: str, hashes: list[str], features: np.ndarray) -> None:
+        """Store each part's slice of ``features`` under its own key."""
+        start = 0
+        for part, dim in self.parts:
+            self.cache.store(part, hashes, np.asarray(features)[:, start:start + dim])
+            start += dim
+
+
+class _Joined(Mapping):
+    """A read-only view: hash -> the concatenation of its vectors in every mapping."""
+
+    def __init__(self, maps: list[dict[str, np.ndarray]]) -> None:
+        self.maps = maps
+
+    def __contains__(self, key: object) -> bool:
+        return all(key in found for found in self.maps)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return np.concatenate([found[key] for found in self.maps])
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self.maps[0] if key in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 Signature = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device

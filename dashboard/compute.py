@@ -26,9 +26,9 @@ from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analys
                                  cluster_at, map_2d, reduce_features, sweep_k)
 from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
-from clustering.review.duplicates import DuplicateFinder, Signatures, compute_signatures
+from clustering.review.duplicates import DuplicateFinder, Signatures
 from clustering.review.names import NameSuggestions
-from clustering.review.quality import score_images
+from clustering.review.scan import scan_images
 from clustering.settings import K_MAX_OFFERED, Settings
 from dashboard import state
 from dashboard.errors import show_error
@@ -275,26 +275,22 @@ def clusters_table(analysis: Analysis) -> pd.DataFrame:
 # ---- duplicates and quality -----------------------------------------------------------
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _signatures(key: str, cache_dir: str, _images: Sequence[ImageRef]) -> Signatures:
-    with ProgressBar("Hashing the images for duplicate search") as bar:
-        return compute_signatures(_images, cache=FeatureCache(cache_dir), progress=bar)
+def _scan(key: str, cache_dir: str, _images: Sequence[ImageRef]
+          ) -> tuple[Signatures, pd.DataFrame]:
+    with ProgressBar("Hashing the images and scoring their quality") as bar:
+        return scan_images(_images, cache=FeatureCache(cache_dir), progress=bar)
 
 
 def signatures(data: state.DataSource) -> Signatures:
-    """Perceptual hashes and sizes of the source (st.cache_data by content, disk cache)."""
-    return _signatures(source_key(data), str(default_cache_dir()), data.discovery.images)
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _quality_scores(key: str, cache_dir: str, _images: Sequence[ImageRef]
-                    ) -> tuple[pd.DataFrame, list]:
-    with ProgressBar("Scoring image quality") as bar:
-        return score_images(_images, cache=FeatureCache(cache_dir), progress=bar)
+    """Perceptual hashes and sizes of the source (one pass with the quality scores,
+    st.cache_data by content, disk cache)."""
+    return _scan(source_key(data), str(default_cache_dir()), data.discovery.images)[0]
 
 
 def quality_scores(data: state.DataSource) -> tuple[pd.DataFrame, list]:
-    """Quality scores of the source and the files skipped (cached by content)."""
-    return _quality_scores(source_key(data), str(default_cache_dir()), data.discovery.images)
+    """Quality scores of the source and the files skipped (same pass as the hashes)."""
+    found, scores = _scan(source_key(data), str(default_cache_dir()), data.discovery.images)
+    return scores, found.skipped
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

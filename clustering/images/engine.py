@@ -17,13 +17,13 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from clustering.cache import FeatureCache, StatIndex, content_hash
+from clustering.cache import FeatureCache, JointCache, StatIndex, content_hash
 from clustering.errors import ImageLoadError
 from clustering.files.discover import ImageRef, Skipped
 from clustering.images.loading import read_image_file
@@ -102,7 +102,7 @@ class ImageMapper:
     """
 
     def __init__(self, prepare: Prepare, dim: int, cache_key: str | None = None,
-                 cache: FeatureCache | None = None, batch: BatchStep | None = None,
+                 cache: FeatureCache | JointCache | None = None, batch: BatchStep | None = None,
                  batch_size: int = 16, workers: int = 2,
                  progress: ProgressCallback | None = None) -> None:
         self.prepare = prepare
@@ -200,7 +200,7 @@ class ImageMapper:
                                images_per_s=rate, eta_s=eta))
 
 
-def _read_one(ref: ImageRef, prepare: Prepare, known: dict[str, np.ndarray],
+def _read_one(ref: ImageRef, prepare: Prepare, known: Mapping[str, np.ndarray],
               index: StatIndex | None) -> _Read:
     """Read, hash and (unless cached) prepare one image; never raises for bad files.
 
@@ -226,7 +226,7 @@ def _read_one(ref: ImageRef, prepare: Prepare, known: dict[str, np.ndarray],
 
 
 def map_images(images: Sequence[ImageRef], compute: Prepare, dim: int,
-               cache: FeatureCache | None = None, cache_key: str | None = None,
+               cache: FeatureCache | JointCache | None = None, cache_key: str | None = None,
                workers: int = 2, progress: ProgressCallback | None = None) -> Mapped:
     """``compute(file bytes)`` for every image: a float32 vector of ``dim`` values.
 

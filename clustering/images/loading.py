@@ -7,6 +7,7 @@ fit for a "skipped" list: callers never see Pillow's own exceptions.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 import zipfile
 import zlib
@@ -49,11 +50,13 @@ def read_image_file(source: _Readable) -> bytes:
         raise ImageLoadError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def open_image(data: bytes, draft_size: int | None = None) -> Image.Image:
+def open_image(data: bytes, draft_size: int | None = None,
+               draft_long_side: int | None = None) -> Image.Image:
     """Decode ``data`` to an RGB :class:`PIL.Image.Image`, upright and opaque.
 
-    ``draft_size`` lets JPEG decoding downscale in the DCT domain to no less than
-    that many pixels on the short side (much faster for big photos).
+    ``draft_size`` lets JPEG decoding downscale in the DCT domain (by 2, 4 or 8) to no
+    less than that many pixels on the short side (much faster for big photos);
+    ``draft_long_side`` does the same keeping the long side at least that long.
     """
     if not data:
         raise ImageLoadError("empty file (0 bytes)")
@@ -65,8 +68,8 @@ def open_image(data: bytes, draft_size: int | None = None) -> Image.Image:
                 raise ImageLoadError(
                     f"image too large ({image.width}x{image.height} pixels; "
                     f"limit {MAX_PIXELS:,}): possible decompression bomb")
-            if draft_size and image.format == "JPEG":
-                image.draft("RGB", _draft_target(image.size, draft_size))
+            if (draft_size or draft_long_side) and image.format == "JPEG":
+                image.draft("RGB", _draft_target(image.size, draft_size, draft_long_side))
             image.seek(0)  # first frame of animated GIF/WebP/TIFF
             image.load()
             image = ImageOps.exif_transpose(image)
@@ -84,11 +87,16 @@ def open_image(data: bytes, draft_size: int | None = None) -> Image.Image:
         raise ImageLoadError(f"cannot decode image: {reason}") from None
 
 
-def _draft_target(size: tuple[int, int], short_side: int) -> tuple[int, int]:
-    """The draft request that keeps the short side at least ``short_side``."""
+def _draft_target(size: tuple[int, int], short_side: int | None,
+                  long_side: int | None = None) -> tuple[int, int]:
+    """The draft request that keeps the short side at least ``short_side`` (or the long
+    side at least ``long_side``)."""
     width, height = size
-    scale = short_side / max(1, min(width, height))
-    return (max(1, round(width * scale)), max(1, round(height * scale)))
+    if short_side:
+        scale = short_side / max(1, min(width, height))
+        return (max(1, round(width * scale)), max(1, round(height * scale)))
+    scale = (long_side or 0) / max(1, width, height)
+    return (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

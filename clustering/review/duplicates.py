@@ -40,16 +40,18 @@ from sklearn.base import BaseEstimator
 from clustering.cache import FeatureCache
 from clustering.features.extract import FeatureSet
 from clustering.files.discover import ImageRef, Skipped
-from clustering.images.engine import Progress, ProgressCallback, map_images
-from clustering.images.loading import full_size, open_image
+from clustering.images.engine import Mapped, Progress, ProgressCallback, map_images
+from clustering.review.decode import ReviewImage, review_image
 from clustering.review.geometry import (GEOMETRY_DIM, MIN_CORRELATION_HASH_AGREES,
                                         MIN_KEPT_AREA, NEAR_MISS, PairChecks,
                                         geometry_signature, orphan_links, star_groups,
                                         verify_pairs)
 from clustering.settings import Settings
 
-SIGNATURE_VERSION = 2  # 2: with the geometry of clustering.review.geometry
-HASH_DRAFT = 64  # decode JPEGs at no less than this short side: pHash needs 32 x 32
+# 2: with the geometry of clustering.review.geometry; 3: from clustering.review.decode
+SIGNATURE_VERSION = 3
+SIGNATURE_KEY = f"signature-v{SIGNATURE_VERSION}"
+SIGNATURE_DIM = 2 + 16 + GEOMETRY_DIM
 NEIGHBOURS = 16  # candidates per image and per search
 QUERY_CHUNK = 4096  # images searched at once (bounds the memory of each search)
 EXACT_UP_TO = 20_000  # exact feature search up to this many images, approximate beyond
@@ -134,19 +136,27 @@ def perceptual_hashes(image: Image.Image) -> np.ndarray:
                      for img in (grey, ImageOps.mirror(grey))])
 
 
+def signature_of(view: ReviewImage) -> np.ndarray:
+    """``[width, height, pHash bytes (8), mirrored pHash bytes (8), geometry]`` of an image."""
+    return np.concatenate([(view.width, view.height), perceptual_hashes(view.small).ravel(),
+                           geometry_signature(view.small)]).astype(np.float32)
+
+
 def image_signature(data: bytes) -> np.ndarray:
-    """``[width, height, pHash bytes (8), mirrored pHash bytes (8), geometry]`` of a file."""
-    image = open_image(data, draft_size=HASH_DRAFT)
-    return np.concatenate([full_size(data), perceptual_hashes(image).ravel(),
-                           geometry_signature(image)]).astype(np.float32)
+    """:func:`signature_of` a file's bytes."""
+    return signature_of(review_image(data))
 
 
 def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = None,
                        workers: int = 2, progress: ProgressCallback | None = None) -> Signatures:
     """Signatures of ``images``; unreadable files become ``skipped`` rows."""
-    found = map_images(images, image_signature, dim=2 + 16 + GEOMETRY_DIM, cache=cache,
-                       cache_key=f"signature-v{SIGNATURE_VERSION}", workers=workers,
-                       progress=progress)
+    return signatures_from(map_images(images, image_signature, dim=SIGNATURE_DIM, cache=cache,
+                                      cache_key=SIGNATURE_KEY, workers=workers,
+                                      progress=progress))
+
+
+def signatures_from(found: Mapped) -> Signatures:
+    """:class:`Signatures` from the engine's rows of :func:`signature_of` vectors."""
     codes = found.values[:, 2:18].astype(np.uint8)
     return Signatures(names=found.names, hashes=found.hashes,
                       width=found.values[:, 0].astype(np.int64),
@@ -412,7 +422,7 @@ class DuplicateFinder(BaseEstimator):
         by a near miss) keep their two images apart."""
         with np.errstate(invalid="ignore"):
             near_miss = ((links.checks.correlation >= links.needed - NEAR_MISS)
-                         & (links.checks.kept_area >= MIN_KEPT_AREA))
+                         & (links.checks.kept_area >= MIN_KEPT_AREA - NEAR_MISS))
         return star_groups(order, links.pairs[links.confirmed],
                            links.pairs[~links.confirmed & ~near_miss])
 

@@ -58,8 +58,9 @@ MIN_KEPT_AREA = 0.80
 # JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
 MIN_CORRELATION_HASH_AGREES = 0.80
 # A failed pair keeps its two images out of one group only when it failed clearly:
-# two edits of one photo (brightened, and cropped) correlate a little less with each
-# other than each with the original, and may miss the needed correlation by this much.
+# two edits of one photo (brightened and cropped, resized and cropped) match each
+# other a little less well than each matches the original, and may miss the needed
+# correlation, or the kept area (its boxes are searched in steps), by this much.
 NEAR_MISS = 0.02
 FLAT = 2.0  # a thumbnail with less grey-level spread than this is flat (no geometry)
 PAIR_CHUNK = 2048  # pairs checked at once (bounds memory: ~PAIR_CHUNK x 3,100 floats)

@@ -6,7 +6,7 @@ Image scores (computed once per file content, cacheable):
   have little (``low_information``);
 * ``brightness``, the mean grey level 0..255 (``too_dark``, ``too_bright``);
 * ``sharpness``, the variance of the Laplacian of the grey image scaled to a long
-  side of 512 pixels (``blurry``);
+  side of 384 pixels (``blurry``);
 * ``short_side`` in pixels (``tiny``) and ``aspect_ratio``, long side / short side
   (``odd_aspect``);
 * ``saturation``, the mean colour chroma 0..1 (``grayscale``).
@@ -27,11 +27,11 @@ from sklearn.base import BaseEstimator
 
 from clustering.cache import FeatureCache
 from clustering.files.discover import ImageRef, Skipped
-from clustering.images.engine import ProgressCallback, map_images
-from clustering.images.loading import full_size, open_image
+from clustering.images.engine import Mapped, ProgressCallback, map_images
+from clustering.review.decode import SIDE, ReviewImage, review_image
 
-QUALITY_VERSION = 1
-SIDE = 512  # images are scaled to this long side before scoring
+QUALITY_VERSION = 2  # 2: measured at a 384-px long side, from clustering.review.decode
+QUALITY_KEY = f"quality-v{QUALITY_VERSION}-s{SIDE}"
 MEASURED = ("width", "height", "brightness", "entropy", "sharpness", "saturation")
 
 # flag: (score, "<" or ">", the QualityScorer parameter holding the threshold)
@@ -49,30 +49,30 @@ RULES = {
 FLAGS = tuple(RULES)
 
 
-def image_quality(data: bytes) -> np.ndarray:
-    """The :data:`MEASURED` scores of one image file.
-
-    Works on colour planes (``r``, ``g``, ``b`` as separate 2-D arrays): numpy's
-    reductions over a last axis of 3 cost ten times the rest of the scoring.
-    """
-    image = open_image(data, draft_size=SIDE)
-    width, height = full_size(data)
+def quality_of(view: ReviewImage) -> np.ndarray:
+    """The :data:`MEASURED` scores of one image: grey levels with the long side scaled
+    to :data:`~clustering.review.decode.SIDE`, colour from the reduced copy."""
+    image = view.image
     scale = SIDE / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    planes = [np.asarray(plane) for plane in image.resize(size, Image.Resampling.BILINEAR).split()]
-    red, green, blue = (plane.astype(np.float32) for plane in planes)
-    grey = red * np.float32(0.299) + green * np.float32(0.587) + blue * np.float32(0.114)
-    counts = np.bincount(np.clip(grey, 0, 255).astype(np.uint8).ravel(), minlength=256)
+    grey = np.asarray(image.convert("L").resize(size, Image.Resampling.BILINEAR), np.float32)
+    counts = np.bincount(grey.astype(np.uint8).ravel(), minlength=256)
     share = counts[counts > 0] / grey.size
-    chroma = np.maximum(np.maximum(*planes[:2]), planes[2]) - np.minimum(np.minimum(*planes[:2]),
-                                                                         planes[2])
-    return np.array([width, height, grey.mean(), -(share * np.log2(share)).sum(),
+    # colour planes as 2-D arrays: numpy's reductions over a last axis of 3 are slow
+    red, green, blue = (np.asarray(plane) for plane in view.small.split())
+    chroma = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    return np.array([view.width, view.height, grey.mean(), -(share * np.log2(share)).sum(),
                      laplacian_variance(grey), chroma.mean() / 255], dtype=np.float32)
 
 
+def image_quality(data: bytes) -> np.ndarray:
+    """:func:`quality_of` a file's bytes."""
+    return quality_of(review_image(data))
+
+
 def laplacian_variance(grey: np.ndarray) -> float:
-    """Variance of the 4-neighbour Laplacian of ``grey``, edges mirrored
-    (``scipy.ndimage.laplace``'s result, by array slices: five times faster)."""
+    """Variance of the 4-neighbour Laplacian of ``grey``, edges mirrored (what
+    ``scipy.ndimage.laplace`` gives, by array slices: five times faster)."""
     padded = np.pad(grey, 1, mode="symmetric")
     laplacian = (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
                  - 4 * grey)
@@ -83,9 +83,12 @@ def score_images(images: Sequence[ImageRef], cache: FeatureCache | None = None,
                  workers: int = 2,
                  progress: ProgressCallback | None = None) -> tuple[pd.DataFrame, list[Skipped]]:
     """One row of image scores per readable image, and the files skipped."""
-    found = map_images(images, image_quality, dim=len(MEASURED), cache=cache,
-                       cache_key=f"quality-v{QUALITY_VERSION}-s{SIDE}", workers=workers,
-                       progress=progress)
+    return scores_from(map_images(images, image_quality, dim=len(MEASURED), cache=cache,
+                                  cache_key=QUALITY_KEY, workers=workers, progress=progress))
+
+
+def scores_from(found: Mapped) -> tuple[pd.DataFrame, list[Skipped]]:
+    """The scores frame from the engine's rows of :func:`quality_of` vectors."""
     frame = pd.DataFrame(found.values.astype(float), columns=list(MEASURED))
     frame.insert(0, "file", found.names)
     short = frame[["width", "height"]].min(axis=1)
@@ -119,7 +122,7 @@ class QualityScorer(BaseEstimator):
     """Scores images and flags those past a threshold (scikit-learn style).
 
     Thresholds: ``min_entropy`` (bits), ``dark`` and ``bright`` (mean grey 0..255),
-    ``min_sharpness`` (Laplacian variance at 512 px), ``min_side`` (pixels),
+    ``min_sharpness`` (Laplacian variance at 384 px), ``min_side`` (pixels),
     ``max_aspect``, ``min_saturation`` (0..1), ``max_outlier_z`` and
     ``min_silhouette``; ``min_cluster_size`` is the smallest cluster given outlier
     scores.
@@ -129,7 +132,7 @@ class QualityScorer(BaseEstimator):
     """
 
     def __init__(self, min_entropy: float = 3.0, dark: float = 30.0, bright: float = 225.0,
-                 min_sharpness: float = 10.0, min_side: int = 100, max_aspect: float = 3.0,
+                 min_sharpness: float = 22.0, min_side: int = 100, max_aspect: float = 3.0,
                  min_saturation: float = 0.02, max_outlier_z: float = 3.5,
                  min_silhouette: float = 0.0, min_cluster_size: int = 5,
                  workers: int = 2) -> None:

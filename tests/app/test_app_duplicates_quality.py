@@ -102,7 +102,7 @@ def test_override_changes_the_remove_list_and_survives_page_changes():
 def test_sensitivity_changes_the_groups_from_cached_signatures():
     at = open_review(upload(new_app(), review_uploads(crop=True)))
     assert sorted(r[0] for r in remove_rows(at)) == ["mirrored.png", "small.png"]
-    with patch("dashboard.compute.compute_signatures",
+    with patch("dashboard.compute.scan_images",
                side_effect=AssertionError("signatures are recomputed")):
         at.slider(key="_w_dup_sensitivity").set_value(1.0).run()
         no_traceback(at)
@@ -200,7 +200,7 @@ def test_a_big_group_shows_all_its_images_on_request():
 
 
 def test_progress_is_reported_for_hashes_quality_and_search():
-    from clustering.review import duplicates, quality
+    from clustering.review import scan
     from dashboard.progress import ProgressBar
 
     seen = []
@@ -211,13 +211,12 @@ def test_progress_is_reported_for_hashes_quality_and_search():
             return real(*args, progress=progress, **kwargs)
         return call
 
-    with (patch("dashboard.compute.compute_signatures", spy(duplicates.compute_signatures)),
-          patch("dashboard.compute.score_images", spy(quality.score_images)),
+    with (patch("dashboard.compute.scan_images", spy(scan.scan_images)),
           patch.object(DuplicateFinder, "fit", spy(DuplicateFinder.fit))):
         at = open_review(upload(new_app(), review_uploads()))
     no_traceback(at)
-    assert sorted(seen) == [("compute_signatures", ProgressBar), ("fit", ProgressBar),
-                            ("score_images", ProgressBar)]
+    # hashes and quality scores come from one pass over the images
+    assert sorted(seen) == [("fit", ProgressBar), ("scan_images", ProgressBar)]
 
 
 def test_progress_bar_says_done_total_rate_and_time_left():

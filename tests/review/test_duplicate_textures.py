@@ -81,10 +81,11 @@ def test_a_different_picture_linked_only_to_a_copy_stays_out() -> None:
     assert [sorted(g) for g in finder.groups_] == [["0.jpg", "1.jpg"]]
 
 
-def _links(correlation: list[float], confirmed: list[bool]) -> CheckedLinks:
+def _links(correlation: list[float], confirmed: list[bool],
+           kept: tuple[float, ...] = (1.0, 1.0, 1.0)) -> CheckedLinks:
     m = len(correlation)
     checks = PairChecks(np.array(correlation, np.float32), np.ones(m, np.float32),
-                        np.ones(m, np.float32), np.ones(m, np.float32))
+                        np.array(kept, np.float32), np.ones(m, np.float32))
     return CheckedLinks(np.array([[0, 1], [0, 2], [1, 2]]), np.full(m, "perceptual hash", object),
                         np.full(m, np.nan), np.zeros(m), checks, np.full(m, 0.92),
                         np.array(confirmed))
@@ -95,5 +96,11 @@ def test_a_near_miss_between_two_copies_does_not_split_them() -> None:
     order = np.array([0, 1, 2])
     near = DuplicateFinder._groups(order, _links([0.99, 0.98, 0.91], [True, True, False]))
     assert [g.tolist() for g in near] == [[0, 1, 2]]
+    boxed = DuplicateFinder._groups(order, _links([0.99, 0.98, 0.95], [True, True, False],
+                                                  kept=(1.0, 0.9, 0.79)))
+    assert [g.tolist() for g in boxed] == [[0, 1, 2]]  # kept area 0.79 of the 0.80 needed
     clear = DuplicateFinder._groups(order, _links([0.99, 0.98, 0.60], [True, True, False]))
     assert [g.tolist() for g in clear] == [[0, 1]]
+    cut = DuplicateFinder._groups(order, _links([0.99, 0.98, 0.95], [True, True, False],
+                                                kept=(1.0, 0.9, 0.70)))
+    assert [g.tolist() for g in cut] == [[0, 1]]
