@@ -42,8 +42,7 @@ from clustering.features.extract import FeatureSet
 from clustering.files.discover import ImageRef, Skipped
 from clustering.images.engine import Mapped, Progress, ProgressCallback, map_images
 from clustering.review.decode import ReviewImage, review_image
-from clustering.review.geometry import (GEOMETRY_DIM, MIN_CORRELATION_HASH_AGREES,
-                                        MIN_KEPT_AREA, NEAR_MISS, PairChecks,
+from clustering.review.geometry import (GEOMETRY_DIM, MIN_KEPT_AREA, NEAR_MISS, PairChecks,
                                         geometry_signature, orphan_links, star_groups,
                                         verify_pairs)
 from clustering.settings import Settings
@@ -411,8 +410,7 @@ class DuplicateFinder(BaseEstimator):
         distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
         checks = self._geometry(sig, pairs, reasons, report)
         hash_agrees = distance <= self.thresholds_.hash_bits
-        needed = np.where(hash_agrees, np.minimum(checks.needed(), MIN_CORRELATION_HASH_AGREES),
-                          checks.needed())
+        needed = checks.needed()
         return CheckedLinks(pairs, reasons, cosines, distance, checks, needed,
                             _confirmed(reasons, hash_agrees, checks, needed))
 

@@ -53,10 +53,6 @@ TEXTURE_KNOTS = ((0.10, 0.62), (0.35, 0.70), (0.70, MIN_CORRELATION))
 # Area of the bigger image the crop keeps: copies keep >= 0.85 (crops of <= 7-10 %
 # a side); different shots that align at the smallest box searched keep 0.74.
 MIN_KEPT_AREA = 0.80
-# When the hashes already agree (within the sensitivity's hash_bits), geometry only
-# has to not contradict them: sharp noise-like photos (star fields) lose detail in
-# JPEG, so a PNG and a JPEG of one picture correlate ~0.91 with hashes 0-2 bits apart.
-MIN_CORRELATION_HASH_AGREES = 0.80
 # A failed pair keeps its two images out of one group only when it failed clearly:
 # two edits of one photo (brightened and cropped, resized and cropped) match each
 # other a little less well than each matches the original, and may miss the needed
