@@ -22,8 +22,8 @@ against the keeper itself before it joins. Candidates come from k-nearest-neighb
 searches with faiss (a binary index for the hashes, an inner-product index for the
 features), so memory grows with the number of images, never with its square. One
 ``sensitivity`` between 0 (strict) and 1 (loose) sets the hash and feature
-thresholds; 0.5 is the default, tuned on ``bench/duplicates.py`` and
-``bench/duplicate_shots.py``.
+thresholds and shifts the correlation the geometric check needs; 0.5 is the
+default, tuned on ``bench/duplicates.py`` and ``bench/duplicate_shots.py``.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ GATE_BITS = (16, 32)
 # extractor's values are tuned on the benchmark; VGG's are not (no ImageNet weights
 # here) and follow the usual range for copies under pooled VGG features.
 MIN_COSINE = {"handcrafted": (0.98, 0.92), "vgg": (0.95, 0.85)}
+# Added to the thumbnail correlation the geometric check needs (tuned at 0.5, where
+# it is 0): a strict search asks more of a copy, a loose one accepts harder crops.
+CORRELATION_OFFSET = (0.04, -0.04)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Thresholds:
     hash_bits: int
     gate_bits: int
     min_cosine: float
+    correlation_offset: float
 
 
 def thresholds(sensitivity: float, extractor: str | None = None) -> Thresholds:
@@ -87,7 +91,8 @@ def thresholds(sensitivity: float, extractor: str | None = None) -> Thresholds:
         return ends[0] + (ends[1] - ends[0]) * sensitivity
 
     return Thresholds(hash_bits=round(lerp(HASH_BITS)), gate_bits=round(lerp(GATE_BITS)),
-                      min_cosine=round(lerp(MIN_COSINE[family]), 4))
+                      min_cosine=round(lerp(MIN_COSINE[family]), 4),
+                      correlation_offset=round(lerp(CORRELATION_OFFSET), 4))
 
 
 def parse_sensitivity(text: str) -> float:
@@ -410,7 +415,7 @@ class DuplicateFinder(BaseEstimator):
         distance = hash_distance(sig, pairs[:, 0], pairs[:, 1])
         checks = self._geometry(sig, pairs, reasons, report)
         hash_agrees = distance <= self.thresholds_.hash_bits
-        needed = checks.needed()
+        needed = np.minimum(checks.needed() + self.thresholds_.correlation_offset, 0.99)
         return CheckedLinks(pairs, reasons, cosines, distance, checks, needed,
                             _confirmed(reasons, hash_agrees, checks, needed))
 
