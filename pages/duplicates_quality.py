@@ -98,7 +98,8 @@ def apart(similar: pd.DataFrame, dupes: pd.DataFrame) -> pd.DataFrame:
 
 def similar_caption(row: Any) -> str:
     """What set the pair apart (geometry is missing for flat images: "–")."""
-    correlation = "–" if pd.isna(row.correlation) else f"{row.correlation:.2f}"
+    correlation = ("–" if pd.isna(row.correlation)
+                   else f"{row.correlation:.2f} (a copy needs {row.needed_correlation:.2f})")
     overlap = "–" if pd.isna(row.kept_area) else f"{row.kept_area:.0%}"
     return (f"{row.hash_distance} hash bits apart · correlation {correlation} · "
             f"overlap {overlap}")

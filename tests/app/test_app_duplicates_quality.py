@@ -4,6 +4,7 @@ outliers, per-cluster summary, and the extra columns of labels.csv."""
 from __future__ import annotations
 
 import io
+import re
 from unittest.mock import patch
 
 import numpy as np
@@ -267,3 +268,5 @@ def test_similar_shots_are_shown_apart_and_never_on_the_remove_list():
     assert removed == {"b_mirror.jpg"} or removed == {"b.jpg"}
     assert not removed & {"a.jpg", "c.jpg"}
     assert any("never put on the remove list" in m.value for m in at.markdown)
+    assert any(re.search(r"correlation 0\.\d\d \(a copy needs 0\.\d\d\)", c.value)
+               for c in at.caption)  # why each pair is not a duplicate
