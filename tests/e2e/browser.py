@@ -72,3 +72,23 @@ def box_select(page: Page, chart: Locator) -> None:
     page.mouse.move(area["x"] + area["width"] - 3, area["y"] + area["height"] - 3, steps=5)
     page.mouse.up()
     wait_idle(page)
+
+
+def download_on_click(page: Page, button: str, attempts: int = 2,
+                      timeout_ms: float = 20_000) -> Path:
+    """Click the download button labelled ``button``; the downloaded file's path.
+
+    For buttons whose data is made on click (Streamlit's deferred download): once in
+    four full test runs the first click of such a button started no download, so it
+    is clicked again after ``timeout_ms`` (``attempts`` clicks in all), as a user would.
+    """
+    for _ in range(attempts - 1):
+        try:
+            with page.expect_download(timeout=timeout_ms) as download:
+                page.get_by_role("button", name=button).click()
+            return Path(download.value.path())
+        except PlaywrightTimeoutError:
+            wait_idle(page)
+    with page.expect_download(timeout=timeout_ms) as download:
+        page.get_by_role("button", name=button).click()
+    return Path(download.value.path())

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import wait_idle
+from tests.e2e.browser import download_on_click, wait_idle
 from tests.e2e.conftest import dashboard_server
 from tests.helpers import write_distributed_result
 
@@ -35,7 +35,6 @@ def test_a_distributed_result_opens_and_its_csv_downloads(page: Page, tmp_path: 
         expect(page.get_by_test_id("stImage")).to_have_count(5)  # cluster 0's images
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/distributed_result.png", full_page=True)
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download labels.csv").click()
-        frame = pd.read_csv(io.BytesIO(Path(download.value.path()).read_bytes()))
+        csv = download_on_click(page, "Download labels.csv")  # made on click (deferred)
+        frame = pd.read_csv(io.BytesIO(csv.read_bytes()))
         assert len(frame) == 15 and set(frame["cluster"]) == {0, 1, 2}
