@@ -282,10 +282,14 @@ def link_groups(n: int, pairs: np.ndarray) -> list[np.ndarray]:
 Links = tuple[np.ndarray, str, "np.ndarray | None"]  # pairs (m, 2), reason, cosines
 
 
+def _pair_keys(pairs: np.ndarray, n: int) -> np.ndarray:
+    """One integer per pair (i, j) of ``n`` images."""
+    return pairs[:, 0] * max(n, 1) + pairs[:, 1]
+
+
 def _new_pairs(candidates: np.ndarray, known: np.ndarray, n: int) -> np.ndarray:
     """The ``candidates`` (i < j) that are not among the ``known`` pairs (i < j)."""
-    return candidates[~np.isin(candidates[:, 0] * max(n, 1) + candidates[:, 1],
-                               known[:, 0] * max(n, 1) + known[:, 1])]
+    return candidates[~np.isin(_pair_keys(candidates, n), _pair_keys(known, n))]
 
 
 def _merge_links(found: list[Links], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -294,7 +298,7 @@ def _merge_links(found: list[Links], n: int) -> tuple[np.ndarray, np.ndarray, np
     reasons = np.concatenate([np.full(len(p), r, dtype=object) for p, r, _ in found])
     cosines = np.concatenate([np.full(len(p), np.nan) if c is None else c.astype(float)
                               for p, _, c in found])
-    _, first = np.unique(pairs[:, 0] * max(n, 1) + pairs[:, 1], return_index=True)
+    _, first = np.unique(_pair_keys(pairs, n), return_index=True)
     return pairs[first], reasons[first], cosines[first]
 
 
@@ -439,8 +443,8 @@ class DuplicateFinder(BaseEstimator):
         if sig.geometry is None or not len(check):
             return checks
         found = verify_pairs(sig.geometry, pairs[check], lambda done: report(done, len(check)))
-        for name in ("correlation", "profile", "kept_area", "smoothness"):
-            getattr(checks, name)[check] = getattr(found, name)
+        for f in fields(PairChecks):
+            getattr(checks, f.name)[check] = getattr(found, f.name)
         return checks
 
     def _feature_links(self, sig: Signatures, features: FeatureSet) -> Links:

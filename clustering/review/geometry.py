@@ -106,6 +106,13 @@ def _standardise(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=axis, keepdims=True), 1e-6)
 
 
+def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each pair of images ``a[i]``, ``b[i]`` (any shape past
+    the first axis)."""
+    m = len(a)
+    return np.einsum("mp,mp->m", _standardise(a.reshape(m, -1)), _standardise(b.reshape(m, -1)))
+
+
 def _profile_scores(big: np.ndarray) -> np.ndarray:
     """(m, boxes, P) standardised profiles of ``big`` (m, P) resampled into every box."""
     return _standardise((big @ _PROFILE_MATRIX).reshape(len(big), len(BOXES), PROFILE))
@@ -139,8 +146,7 @@ def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         ix, score_x = _best_box(sampled_x, cols)
         bx = BOXES[ix]
         crop = rows @ _resampler(bx[:, 0], bx[:, 1], THUMB).transpose(0, 2, 1)
-        corr = np.einsum("mp,mp->m", _standardise(crop.reshape(m, -1)),
-                         _standardise(thumb.reshape(m, -1)))
+        corr = _correlation(crop, thumb)
         better = corr > best
         best[better] = corr[better]
         profile[better] = np.minimum(score_x, score_y)[better]
@@ -174,12 +180,8 @@ class PairChecks:
 def thumbnail_smoothness(thumbs: np.ndarray) -> np.ndarray:
     """Mean correlation of each (m, THUMB, THUMB) thumbnail with itself moved one pixel
     right and one pixel down: ~1 for smooth pictures, ~0 for noise-like textures."""
-    def corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        m = len(a)
-        return np.einsum("mp,mp->m", _standardise(a.reshape(m, -1)),
-                         _standardise(b.reshape(m, -1)))
-
-    return (corr(thumbs[:, :, :-1], thumbs[:, :, 1:]) + corr(thumbs[:, :-1], thumbs[:, 1:])) / 2
+    return (_correlation(thumbs[:, :, :-1], thumbs[:, :, 1:])
+            + _correlation(thumbs[:, :-1], thumbs[:, 1:])) / 2
 
 
 def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
