@@ -95,25 +95,39 @@ def read_bundle(data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> Bundle:
                 or manifest.get("version") != BUNDLE_VERSION):
             raise BundleError(f"not a ClusterLens bundle of version {BUNDLE_VERSION} "
                               f"(manifest.json says {str(manifest)[:80]})")
-        run = _json(members, "run.json")
-        if not isinstance(run, dict):
-            raise BundleError("run.json in the bundle is not a JSON object")
-        labels = _table(members, "labels.csv", ("file", "cluster"))
-        try:
-            labels["cluster"] = labels["cluster"].astype(int)
-        except ValueError:
-            raise BundleError("labels.csv in the bundle: 'cluster' must be whole numbers") from None
+        run, labels = _run_and_labels(members, "in the bundle")
         bundle = Bundle(run=run, labels=labels, cluster_names=_names(members),
                         review=_review(members), truth=_truth(members))
         if MODEL_FILE in members:
-            try:
-                bundle.model = SavedModel.from_bytes(members[MODEL_FILE],
-                                                     f"the bundle's {MODEL_FILE}")
-            except NotASavedRun as exc:
-                raise BundleError(str(exc)) from None
-            if len(labels) and labels["cluster"].max() >= len(bundle.model.centroids):
-                raise BundleError("labels.csv names clusters that the bundle's model lacks")
+            bundle.model = _model(members[MODEL_FILE], f"the bundle's {MODEL_FILE}", labels,
+                                  "the bundle's model")
     return bundle
+
+
+def _run_and_labels(members: Mapping[str, bytes], where: str) -> tuple[dict, pd.DataFrame]:
+    """run.json (an object) and labels.csv (``file``, whole-number ``cluster``) of
+    ``members``; ``where`` says whose they are in messages ("in the bundle")."""
+    run = _json(members, "run.json")
+    if not isinstance(run, dict):
+        raise BundleError(f"run.json {where} is not a JSON object")
+    labels = _table(members, "labels.csv", ("file", "cluster"))
+    try:
+        labels["cluster"] = labels["cluster"].astype(int)
+    except ValueError:
+        raise BundleError(f"labels.csv {where}: 'cluster' must be whole numbers") from None
+    return run, labels
+
+
+def _model(data: bytes, source: str, labels: pd.DataFrame, owner: str) -> SavedModel:
+    """The saved model in ``data`` (named ``source`` in messages), checked to know every
+    cluster of ``labels`` (``owner`` names the model in that message)."""
+    try:
+        model = SavedModel.from_bytes(data, source)
+    except NotASavedRun as exc:
+        raise BundleError(str(exc)) from None
+    if len(labels) and labels["cluster"].max() >= len(model.centroids):
+        raise BundleError(f"labels.csv names clusters that {owner} lacks")
+    return model
 
 
 def _members(archive: zipfile.ZipFile) -> dict[str, bytes]:
@@ -206,22 +220,10 @@ def read_run_folder(folder: str | os.PathLike) -> Bundle:
         if member.stat().st_size > MAX_MEMBER_BYTES:
             raise BundleError(f"{name} in {path} is larger than {MAX_MEMBER_BYTES:,} bytes")
         members[name] = member.read_bytes()
-    run = _json(members, "run.json")
-    if not isinstance(run, dict):
-        raise BundleError("run.json of the saved run is not a JSON object")
-    labels = _table(members, "labels.csv", ("file", "cluster"))
-    try:
-        labels["cluster"] = labels["cluster"].astype(int)
-    except ValueError:
-        raise BundleError("labels.csv of the saved run: 'cluster' must be whole numbers") from None
+    run, labels = _run_and_labels(members, "of the saved run")
     names: dict[int, str] = {}
     if "cluster_name" in labels.columns:
         names = {int(c): str(n)[:MAX_NAME_CHARS]
                  for c, n in zip(labels["cluster"], labels["cluster_name"])}
-    try:
-        model = SavedModel.from_bytes(members[MODEL_FILE], str(path / MODEL_FILE))
-    except NotASavedRun as exc:
-        raise BundleError(str(exc)) from None
-    if len(labels) and labels["cluster"].max() >= len(model.centroids):
-        raise BundleError("labels.csv names clusters that the saved model lacks")
+    model = _model(members[MODEL_FILE], str(path / MODEL_FILE), labels, "the saved model")
     return Bundle(run=run, labels=labels, cluster_names=names, model=model)
