@@ -66,10 +66,15 @@ def log_error(action: str, exc: BaseException) -> None:
         LOG.error("error while %s", action, exc_info=exc)
 
 
+def logged_explanation(action: str, exc: BaseException) -> str:
+    """Log ``exc`` (server side) and return the plain explanation, to show later."""
+    log_error(action, exc)
+    return explain(exc, action)
+
+
 def show_error(action: str, exc: BaseException) -> None:
     """Log ``exc`` (server side) and show the plain explanation."""
-    log_error(action, exc)
-    st.error(explain(exc, action), icon=":material/error:")
+    st.error(logged_explanation(action, exc), icon=":material/error:")
 
 
 def attempt(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:

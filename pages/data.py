@@ -31,7 +31,8 @@ def use_uploads(files: list[UploadedFile], widget_key: str, label: str) -> None:
         try:
             found = sources.save_session_upload(uploads)
         except Exception as exc:  # too large, unwritable ...: a message, not a traceback
-            signatures[widget_key] = (signature, errors.explain(exc, "saving the upload"))
+            signatures[widget_key] = (signature,
+                                      errors.logged_explanation("saving the upload", exc))
         else:
             signatures[widget_key] = (signature, None)
             state.set_source(state.DataSource(label, found))
@@ -92,7 +93,8 @@ def run_reopen(fn, *args) -> None:
     try:
         st.session_state["reopen_message"] = ("success", fn(*args))
     except Exception as exc:  # refused bundle, folder not allowed, images gone: in words
-        st.session_state["reopen_message"] = ("error", errors.explain(exc, "reopening the run"))
+        st.session_state["reopen_message"] = (
+            "error", errors.logged_explanation("reopening the run", exc))
 
 
 def add_found(found: Discovery) -> None:

@@ -85,8 +85,8 @@ def weights_uploaded(key: str, model: str, layer: str) -> None:
     try:
         st.session_state[WEIGHTS_NOTE] = ("success", use_weights(file.getvalue(), model, layer))
     except Exception as exc:  # a message, never a traceback
-        errors.log_error("checking the weights file", exc)
-        st.session_state[WEIGHTS_NOTE] = ("error", errors.explain(exc, "checking the weights file"))
+        st.session_state[WEIGHTS_NOTE] = (
+            "error", errors.logged_explanation("checking the weights file", exc))
 
 
 def use_weights(data: bytes, model: str, layer: str) -> str:

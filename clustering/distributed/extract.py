@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clustering.errors import first_line
 from clustering.files.discover import Discovery, ImageRef
 from clustering.distributed.layout import (SHARD_SIZE, DatasetError, DatasetInfo, DatasetLayout,
                                            listing_sha1, write_atomic, write_table)
@@ -170,7 +171,7 @@ class DistributedExtraction:
             try:
                 self._run_shards(pending)
             except Exception as exc:  # a lost node fails the whole Ray Data run: run the rest
-                error = f" (last error: {type(exc).__name__}: {str(exc).splitlines()[0]})"
+                error = f" (last error: {type(exc).__name__}: {first_line(exc)})"
         missing = sorted(set(range(info.shards)) - self.layout.done_shards())
         if missing:
             raise DatasetError(f"{len(missing)} shard(s) still unfinished after {MAX_ATTEMPTS} "
