@@ -17,8 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from clustering.cache import FeatureCache, default_cache_dir
-from clustering.clusters.kmeans import KSweep
-from clustering.errors import InvalidK, TooFewImages
+from clustering.clusters.kmeans import KSweep, check_enough_images
+from clustering.errors import InvalidK
 from clustering.features import FeatureExtractor, FeatureSet, extract_features, make_extractor
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
@@ -27,6 +27,7 @@ from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analys
 from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
 from clustering.review.duplicates import DuplicateFinder, Signatures
+from clustering.review.evaluate import labelings
 from clustering.review.names import NameSuggestions
 from clustering.review.scan import scan_images
 from clustering.settings import K_MAX_OFFERED, Settings
@@ -175,10 +176,22 @@ def variance(analysis: Analysis) -> np.ndarray:
                            analysis.run.features.features)
 
 
+@st.cache_data(show_spinner="Clustering at every k of the sweep…", max_entries=16)
+def _labelings(key: str, ks: tuple[int, ...], seed: int, n_init: int,
+               _reduced: np.ndarray) -> dict[int, np.ndarray]:
+    return labelings(_reduced, ks, seed=seed, n_init=n_init)
+
+
+def labelings_of_sweep(analysis: Analysis) -> dict[int, np.ndarray]:
+    """The labels at every k the analysis swept (for scoring each k against a truth)."""
+    settings = analysis.run.settings
+    return _labelings(analysis.key, tuple(int(k) for k in analysis.sweep.ks_), settings.seed,
+                      settings.n_init, analysis.reduction.reduced)
+
+
 def k_limits(n_images: int) -> tuple[int, int]:
     """The k range the dashboard offers for ``n_images`` (raises when too few)."""
-    if n_images < 3:
-        raise TooFewImages(f"only {n_images} loadable image(s): at least 3 are needed to cluster")
+    check_enough_images(n_images)
     return 2, min(n_images - 1, K_MAX_OFFERED)
 
 
