@@ -12,7 +12,8 @@ import streamlit as st
 
 from clustering.clusters.members import clusters_overview, typical_order
 from clustering.export.colours import cluster_colour
-from clustering.export.tables import csv_bytes, json_bytes
+from clustering.export.report import build_report
+from clustering.export.tables import csv_bytes, json_bytes, result_record, run_labels
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
 from dashboard import choices, compute, router, sources, state, thumbnails
@@ -161,8 +162,8 @@ gallery(order, images, f"{analysis.clustering_key}_{cluster}")
 
 st.subheader("Downloads")
 labels_csv = csv_bytes(choices.review_columns(  # + duplicates, flags if known
-    analysis, analysis.result.labels(names)))
-record = analysis.result.record(input_label=analysis.run.source.label)
+    analysis, run_labels(analysis.result, names)))
+record = result_record(analysis.result, input_label=analysis.run.source.label)
 cols = st.columns(4)
 cols[0].download_button("Labels (CSV)", labels_csv, "labels.csv", "text/csv", on_click="ignore",
                         icon=":material/table:")
@@ -174,5 +175,5 @@ cols[2].download_button("Images by cluster (.zip)",
                         "clusters.zip", "application/zip", on_click="ignore",
                         icon=":material/folder_zip:")
 cols[3].download_button("Report (HTML)",
-                        lambda: analysis.result.report(names),
+                        lambda: build_report(analysis.result, names),
                         "report.html", "text/html", on_click="ignore", icon=":material/summarize:")

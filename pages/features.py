@@ -45,7 +45,7 @@ def extract(settings: Settings) -> None:
         for key in (state.K, state.K_FOR, state.NAMES):
             st.session_state.pop(key, None)
         status.update(label="Reducing and trying each k…")
-        analysis = errors.attempt("trying each k", compute.analyse, feature_run)
+        analysis = errors.attempt("trying each k", compute.session_analysis, feature_run)
         if analysis is None:
             status.update(label="Features extracted; clustering is not possible",
                           state="error")

@@ -15,6 +15,7 @@ from clustering.clusters.kmeans import MIN_IMAGES_TO_CLUSTER, check_k
 from clustering.export.tables import neutralise, write_csv
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import Discovery, Skipped
+from clustering.export.tables import clusters_frame
 from clustering.pipeline import analyse
 from clustering.review.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
 from clustering.review.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
@@ -121,7 +122,7 @@ def _clusters(args: argparse.Namespace, found: Discovery) -> tuple[pd.DataFrame 
         return None, (f"no outlier flags: fewer than {MIN_IMAGES_TO_CLUSTER} loadable images "
                       f"to cluster")
     result = analyse(features, settings, found)
-    return result.clusters_frame(), f"outliers among k={result.clustering.k} clusters"
+    return clusters_frame(result), f"outliers among k={result.clustering.k} clusters"
 
 
 def _default_quality_model(args: argparse.Namespace) -> str:
