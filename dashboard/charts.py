@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from clustering.clusters.members import named_clusters
 from clustering.export.colours import PALETTE, cluster_colour
 
 CHOSEN_COLOUR = "#d62728"
@@ -228,7 +229,7 @@ def placed_figure(saved: pd.DataFrame, added: pd.DataFrame,
     columns plus ``unsure`` and ``clustered``) on top in their cluster's colour, outlined:
     new ones as stars (hollow when unsure), images already in the run as diamonds, so
     "new" and "unsure" read without hovering."""
-    names = {**{int(c): f"cluster {c}" for c in saved["cluster"]}, **cluster_names}
+    names = named_clusters(saved["cluster"], cluster_names)
     fig = scatter_figure(saved[["x", "y"]].to_numpy(float), saved["cluster"].to_numpy(int),
                          list(saved["file"]), names)
     new, unsure = ~added["clustered"].astype(bool), added["unsure"].astype(bool)

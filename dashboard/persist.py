@@ -35,6 +35,7 @@ import streamlit as st
 
 from clustering.assign import place_images
 from clustering.cache import default_cache_dir
+from clustering.clusters.members import default_names
 from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write_bundle
 from clustering.export.saved_model import SavedModel
 from clustering.export.tables import result_record, run_labels
@@ -471,7 +472,7 @@ def _reopen(bundle: Bundle, label: str) -> str:
         analysis = compute.session_analysis(feature_run)
     st.session_state[state.NAMES] = {"for": combine(analysis.key, analysis.k),
                                      "names": {int(c): n for c, n in bundle.cluster_names.items()}
-                                     or {c: f"cluster {c}" for c in range(analysis.k)}}
+                                     or default_names(analysis.k)}
     key = compute.source_key(feature_run.source)
     st.session_state[state.KEEP_CHOICES] = {"for": key, "keep": {
         f: c == "keep" for f, c in bundle.review.items()}}

@@ -21,7 +21,7 @@ from dashboard.charts import map_images, scatter_figure, selected_indices, strat
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
 from dashboard.fingerprint import combine
-from dashboard.galleries import page_count, page_items
+from dashboard.paging import page_slice, range_text
 from dashboard.hover import hover_images
 
 router.ensure_routed(__file__)
@@ -39,15 +39,10 @@ MAP_LABELS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 @st.fragment
 def gallery(order: np.ndarray, images: Sequence[ImageRef], key: str) -> None:
     """One cluster's thumbnails, a page at a time (paging reruns only this part)."""
-    pages = page_count(len(order), PER_PAGE)
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, step=1, key=f"page_{key}"))
-    shown = page_items(order, page, PER_PAGE)
-    start = (min(max(1, page), pages) - 1) * PER_PAGE
-    st.caption(f"Images {start + 1}–{start + len(shown)} of {len(order)}, most typical first "
-               f"(nearest the centre of the cluster).")
-    thumbnails.show_thumbnails([images[i] for i in shown])
+    shown = page_slice(len(order), PER_PAGE, f"page_{key}")
+    st.caption(f"{range_text(shown, len(order), 'Images')}, most typical first (nearest the "
+               f"centre of the cluster).")
+    thumbnails.show_thumbnails([images[i] for i in order[shown]])
 
 
 @st.dialog("Cluster", width="large")

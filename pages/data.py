@@ -7,6 +7,8 @@ from pathlib import PurePosixPath
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from clustering.clusters.members import named_clusters
+from clustering.export.saved_model import UNSURE_QUANTILE
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
 from dashboard import (compute, distributed, errors, persist, router, sources, state,
@@ -107,12 +109,13 @@ def add_found(found: Discovery) -> None:
 def show_added(reopened: dict, added: dict) -> None:
     """The saved map with the new images on it, and the new images by cluster."""
     bundle, table = reopened["bundle"], added["table"]
-    names = {**{int(c): f"cluster {c}" for c in bundle.labels["cluster"]}, **bundle.cluster_names}
+    names = named_clusters(bundle.labels["cluster"], bundle.cluster_names)
     unsure, known = int(table["unsure"].sum()), int(table["clustered"].sum())
     st.write(f"**{len(table)} images placed**: {len(table) - known} new, {unsure} of them "
-             f"*unsure* (farther from their cluster's centre than 95 % of the images clustered "
-             f"there)" + (f"; {known} were already in the saved run and keep their cluster"
-                          if known else "") + ".")
+             f"*unsure* (farther from their cluster's centre than {UNSURE_QUANTILE * 100:.0f} % "
+             f"of the images clustered there)"
+             + (f"; {known} were already in the saved run and keep their cluster"
+                if known else "") + ".")
     st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from clustering.clusters.members import name_of
 from clustering.review.evaluate import (METRICS, EvaluationInputError, best_k, evaluate,
                                         score_labelings)
 from clustering.review.truth import truth_from_bytes, truth_header
@@ -92,7 +93,7 @@ def is_demo(data: state.DataSource) -> bool:
 
 def named_rows(table: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
     """``table`` with its cluster rows shown by their names."""
-    return table.rename(index=lambda c: names.get(int(c), f"cluster {c}")
+    return table.rename(index=lambda c: name_of(c, names)
                         if str(c).lstrip("-").isdigit() else str(c))
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from clustering.clusters.kmeans import KSweep
+from clustering.clusters.members import name_of
 from clustering.features.extract import FeatureSet
 from clustering.files.discover import Skipped
 from clustering.reduce.pca import FeatureReducer
@@ -61,8 +62,7 @@ def labels_frame(names: Sequence[str], labels: np.ndarray, distances: np.ndarray
     """One row per clustered image: file, cluster[, cluster_name], distance, x, y, extras."""
     frame = pd.DataFrame({"file": list(names), "cluster": np.asarray(labels, dtype=int)})
     if cluster_names:
-        frame["cluster_name"] = [cluster_names.get(int(c), f"cluster {c}")
-                                 for c in frame["cluster"]]
+        frame["cluster_name"] = [name_of(c, cluster_names) for c in frame["cluster"]]
     frame["distance_to_centroid"] = np.round(np.asarray(distances, dtype=float), 6)
     frame["x"] = np.round(np.asarray(coords)[:, 0].astype(float), 6)
     frame["y"] = np.round(np.asarray(coords)[:, 1].astype(float), 6)
