@@ -19,16 +19,18 @@ folder is removed once its shards are in the cache.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+from PIL import Image
 
 from clustering.cache import FeatureCache, StatIndex
 from clustering.distributed.extract import (DistributedExtraction, ExtractorFactory,
@@ -36,7 +38,7 @@ from clustering.distributed.extract import (DistributedExtraction, ExtractorFact
 from clustering.distributed.layout import SHARD_SIZE, DatasetLayout, listing_sha1
 from clustering.distributed.scale import read_features
 from clustering.distributed.session import RayUnavailable, cluster_nodes, ray_session
-from clustering.errors import Cancelled
+from clustering.errors import Cancelled, ImageLoadError
 from clustering.features.extract import FeatureExtraction, FeatureSet
 from clustering.files.discover import Discovery, ImageRef, discover
 from clustering.images.engine import ImageMapper
@@ -112,23 +114,55 @@ def uncached(images: Sequence[ImageRef], cache: FeatureCache, key: str,
     """The readable images whose content has no features under ``key`` in ``cache``.
 
     Reads and hashes each file once (none for files the stat index knows); decodes
-    nothing. Unreadable files are left out: the local pass reports them as skipped.
+    nothing. Files that cannot be read or are no image at all are left out (never sent
+    to the cluster, again and again): the local pass reports them as skipped.
     """
-    mapped = ImageMapper(lambda data: np.empty(0, np.float32), 0, cache_key=key,
-                         cache=_LookupOnly(cache), workers=workers).run(images)
+    mapped = ImageMapper(_recognised, 0, cache_key=key, cache=_LookupOnly(cache),
+                         workers=workers).run(images)
     known = cache.lookup(key)
     wanted = {name for name, digest in zip(mapped.names, mapped.hashes) if digest not in known}
     return [ref for ref in images if ref.name in wanted]
 
 
+class _Presence(Mapping):
+    """The keys of ``found``, each mapped to an empty vector."""
+
+    def __init__(self, found: Mapping[str, np.ndarray]) -> None:
+        self.found = found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.found
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self.found:
+            raise KeyError(key)
+        return np.empty(0, np.float32)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.found)
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+
+def _recognised(data: bytes) -> np.ndarray:
+    """An empty vector once PIL recognises ``data`` as an image (its header only)."""
+    try:
+        Image.open(io.BytesIO(data)).close()
+    except Exception:  # PIL raises many kinds of error for a file that is no image
+        raise ImageLoadError("not a recognised image") from None
+    return np.empty(0, np.float32)
+
+
 class _LookupOnly:
-    """A cache view for :func:`uncached`: reads the cache and stat index, stores nothing."""
+    """A cache view for :func:`uncached`: which contents are cached (each as an empty
+    vector: no features are copied), the stat index, and no storing."""
 
     def __init__(self, cache: FeatureCache) -> None:
         self.cache = cache
 
-    def lookup(self, key: str) -> dict[str, np.ndarray]:
-        return self.cache.lookup(key)
+    def lookup(self, key: str) -> Mapping[str, np.ndarray]:
+        return _Presence(self.cache.lookup(key))
 
     def stat_index(self) -> StatIndex:
         return self.cache.stat_index()
