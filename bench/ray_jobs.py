@@ -9,7 +9,7 @@ photos are extracted into an empty feature cache:
   cluster on 127.0.0.1 (``ray.cluster_utils.Cluster``, one CPU per node), which ends
   with the same local pass, all cache hits.
 
-images/s is the median of ``--runs`` runs (a fresh cache each); the cluster's
+images/s is the median of ``--runs`` runs, interleaved (a fresh cache each); the cluster's
 start-up is not counted, its actors' start (building the network) is. On this
 machine both nodes share the two cores the local run uses alone, so the ratio
 measures the engine's overhead, not a speed-up (bench/scale_out.py measures
@@ -62,11 +62,12 @@ def measure(model: str, images: int, size: tuple[int, int], runs: int,
     found = discover(folder)
     found.images = found.images[:images]
     settings = Settings(model=model)
-    local = [timed(lambda cache: compute_features(found, settings.replace(cache_dir=cache)))
-             for _ in range(runs)]
-    remote = [timed(lambda cache: extract_on_cluster(found, settings.replace(cache_dir=cache),
-                                                     address, shard_size=max(8, images // 8)))
-              for _ in range(runs)]
+    local, remote = [], []
+    for _ in range(runs):  # interleaved, so that both meet the same load
+        local.append(timed(lambda cache: compute_features(found,
+                                                          settings.replace(cache_dir=cache))))
+        remote.append(timed(lambda cache: extract_on_cluster(
+            found, settings.replace(cache_dir=cache), address, shard_size=max(8, images // 8))))
     per_node = sorted(remote[-1][1].engine.images_per_node.values())
     local_rate = images / median([s for s, _ in local])
     ray_rate = images / median([s for s, _ in remote])
