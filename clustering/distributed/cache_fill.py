@@ -22,9 +22,10 @@ import hashlib
 import io
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,6 @@ class ClusterEngine:
     nodes: dict[str, str] = field(default_factory=dict)  # node id -> node address
     extracted: int = 0  # images extracted on the cluster by this call
 
-    def record(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class ClusterFeatureSet(FeatureSet):
@@ -87,6 +85,7 @@ def extract_on_cluster(paths: Discovery | str | os.PathLike | Sequence[str | os.
     :class:`~clustering.distributed.session.RayUnavailable` when the cluster cannot be
     reached.
     """
+    start = time.perf_counter()
     found = paths if isinstance(paths, Discovery) else discover(paths, settings.recursive)
     factory = factory or extractor_factory(settings.model, settings.layer, settings.weights,
                                            settings.precision)
@@ -105,7 +104,7 @@ def extract_on_cluster(paths: Discovery | str | os.PathLike | Sequence[str | os.
                                workers=settings.workers).run(found.images)
     values = {name: getattr(result, name) for name in FeatureSet.__dataclass_fields__}
     values.update(computed=result.computed + engine.extracted,
-                  cached=result.cached - engine.extracted)
+                  cached=result.cached - engine.extracted, seconds=time.perf_counter() - start)
     return ClusterFeatureSet(**values, engine=engine)
 
 
