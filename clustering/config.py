@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from clustering.errors import ConfigError
+from clustering.errors import ConfigError, first_line
 
 CONFIG_NAME = Path(".streamlit") / "clusterlens.toml"
 APP_DIR = Path(__file__).resolve().parent.parent  # the folder of app.py
@@ -33,7 +33,7 @@ def read_config(app_dir: str | os.PathLike = APP_DIR) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}".splitlines()[0]) from None
+        raise ConfigError(f"cannot read {path}: {first_line(exc)}") from None
 
 
 def config_value(name: str, valid: Callable[[Any], bool], what: str,
