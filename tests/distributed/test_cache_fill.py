@@ -43,8 +43,13 @@ def test_an_unreachable_cluster_is_one_line_of_advice(images: Path, tmp_path: Pa
         caught.value)
 
 
-def test_cluster_features_equal_local_ones_and_land_in_the_cache(ray_cluster, images: Path,
-                                                                 tmp_path: Path) -> None:
+def test_cluster_features_equal_local_ones_and_land_in_the_cache(
+        ray_cluster, images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ray.data import DataContext
+
+    # Both actors up before the first shard is handed out: on a loaded machine one node
+    # could otherwise finish every shard before the other's actor has started.
+    monkeypatch.setattr(DataContext.get_current(), "wait_for_min_actors_s", 60)
     settings = Settings(model="handcrafted", cache_dir=str(tmp_path / "cache"))
     progress: list[tuple[int, int]] = []
     result = extract_on_cluster(images, settings, ray_cluster.address,
