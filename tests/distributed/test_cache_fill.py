@@ -19,6 +19,8 @@ from clustering.files.discover import discover
 from clustering.pipeline import compute_features
 from clustering.settings import Settings
 from dashboard.engine import node_rows
+from tests.app.app_helpers import (coloured_uploads, extract, fresh_streamlit,  # noqa: F401
+                                   new_app, no_traceback, upload)
 from tests.distributed.test_ray_engine import make_images
 from tests.helpers import SlowExtractor
 
@@ -94,3 +96,22 @@ def test_a_stopped_run_keeps_its_shards_and_a_rerun_sends_only_the_rest(
     assert 0 < rerun.engine.extracted <= IMAGES - kept  # nothing finished is computed again
     assert rerun.computed == rerun.engine.extracted and len(rerun.names) == IMAGES
     assert len(FeatureCache(tmp_path / "cache").lookup(SlowExtractor().cache_key)) == IMAGES
+
+
+def test_the_dashboard_opens_a_cluster_extraction_without_computing(ray_cluster,
+                                                                    tmp_path: Path) -> None:
+    """Features extracted on the cluster; the Features page's Run and Clusters page as usual."""
+    files = coloured_uploads(3)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, data, _ in files:
+        (folder / name).write_bytes(data)
+    extract_on_cluster(folder, Settings(model="handcrafted"), ray_cluster.address, shard_size=3)
+    at = extract(upload(new_app(), files), "handcrafted")  # the same contents, uploaded
+    no_traceback(at)
+    features = at.session_state["run"].features
+    assert (features.computed, features.cached) == (0, len(files))
+    at.session_state["k"] = 3
+    at.switch_page("pages/clusters.py").run()
+    no_traceback(at)
+    assert [m.value for m in at.metric][:2] == ["3", str(len(files))]
