@@ -83,7 +83,8 @@ def extract_on_cluster(paths: Discovery | str | os.PathLike | Sequence[str | os.
     :class:`~clustering.errors.Cancelled` (finished shards stay cached). ``factory``
     replaces the settings' extractor (tests). Raises
     :class:`~clustering.distributed.session.RayUnavailable` when the cluster cannot be
-    reached.
+    reached. Two calls for the same images and extractor must not run at once (a job
+    system runs one job for both): each starts by taking over what the other left.
     """
     start = time.perf_counter()
     found = paths if isinstance(paths, Discovery) else discover(paths, settings.recursive)
