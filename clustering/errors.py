@@ -48,3 +48,11 @@ class TruthFileError(EvaluationInputError):
 
 class LabelsFileError(EvaluationInputError):
     """The labels CSV is unreadable, empty or lacks ``file``/``cluster``."""
+
+
+class ConfigError(ClusterLensError):
+    """The operator's configuration (``.streamlit/clusterlens.toml``) cannot be used."""
+
+
+class Cancelled(ClusterLensError):
+    """Work stopped on request; what was finished before the stop is kept."""

@@ -35,3 +35,14 @@ def test_an_expected_refusal_is_logged_in_one_line(caplog: pytest.LogCaptureFixt
     assert text.startswith("no images")
     [record] = [r for r in caplog.records if r.name == "clusterlens"]
     assert record.exc_info is None and "\n" not in record.getMessage()
+
+
+def test_configuration_and_cluster_failures_read_as_advice() -> None:
+    from clustering.distributed.session import RayUnavailable
+    from clustering.errors import Cancelled, ConfigError
+
+    broken = errors.explain(ConfigError("cannot read .streamlit/clusterlens.toml: x"), "starting")
+    assert broken.startswith("The server's configuration is broken") and "operator" in broken
+    ray = RayUnavailable("cannot connect to Ray at 10.0.0.5:6379; check that it runs")
+    assert errors.explain(ray, "extracting") == str(ray)  # not the dataset-folder advice
+    assert errors.explain(Cancelled("stopped after 3 images"), "x") == "stopped after 3 images"
