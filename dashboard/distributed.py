@@ -17,8 +17,8 @@ import streamlit as st
 from clustering.distributed.layout import DatasetError
 from clustering.distributed.result import DistributedResult
 from clustering.files.discover import ImageRef
-from dashboard import router, sources, state
-from dashboard.roots import PathRefused, configured_roots, resolve_inside
+from dashboard import sources, state
+from dashboard.roots import PathRefused
 
 GALLERY_IMAGES = 24  # thumbnails of one cluster shown at a time
 
@@ -29,7 +29,7 @@ def _stamp(folder: Path) -> int:
 
 def open_result(text: str) -> Path:
     """Check that ``text`` names a result folder inside the allowed roots and remember it."""
-    folder = resolve_inside(text, configured_roots(router.APP_DIR, sources.DEMO_DIR))
+    folder = sources.server_path(text)
     if not folder.is_dir():
         raise PathRefused(f"{folder} is a file; give the folder passed as --out")
     DistributedResult(folder)  # refuses a folder without run.json and clusters/
@@ -84,7 +84,7 @@ def image_refs(folder: Path, names: list[str]) -> list[ImageRef] | None:
     if not isinstance(root, str) or not root:
         return None
     try:
-        base = resolve_inside(str(root), configured_roots(router.APP_DIR, sources.DEMO_DIR))
+        base = sources.server_path(str(root))
     except (PathRefused, DatasetError):
         return None
     refs = []

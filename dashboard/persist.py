@@ -46,8 +46,6 @@ from dashboard.choices import cluster_names
 from dashboard.errors import explain
 from dashboard.fingerprint import combine
 from dashboard.markdown import escape
-from dashboard.roots import configured_roots, resolve_inside
-from dashboard.router import APP_DIR
 from dashboard.upload_store import InvalidSessionId, check_token, remove_stale_folders
 from dashboard.uploads import Upload, save_uploads
 
@@ -204,8 +202,7 @@ def describe_source(data: state.DataSource) -> dict[str, str]:
     root = Path(data.discovery.root)
     if _inside(root, sources.DEMO_DIR):
         return {"kind": "demo", "path": str(root), "label": data.label}
-    roots = configured_roots(APP_DIR, sources.DEMO_DIR)
-    if any(_inside(root, Path(r)) for r in roots):
+    if any(_inside(root, Path(r)) for r in sources.allowed_roots()):
         return {"kind": "folder", "path": str(root), "label": data.label}
     return {"kind": "upload", "path": str(root), "label": data.label}
 
@@ -232,21 +229,16 @@ def session_record() -> dict[str, Any] | None:
         return None
     ss = st.session_state
     feature_run = state.run()
-    names = ss.get(state.NAMES)
-    keep = ss.get(state.KEEP_CHOICES)
-    truth = ss.get(state.TRUTH)
+    names, keep, truth = state.cluster_names(), state.keep_choices(), state.truth()
     return {
         "version": RECORD_VERSION,
         "source": describe_source(data),
         "widgets": {key: state.setting(key) for key in WIDGET_SETTINGS},
         "run_settings": _settings_dict(feature_run.settings) if feature_run else None,
         "k": ss.get(state.K), "k_for": ss.get(state.K_FOR),
-        "names": ({"for": names["for"], "names": {str(c): n for c, n in names["names"].items()}}
-                  if names else None),
-        "keep": keep,
-        "truth": ({"for": truth["for"], "name": truth["name"],
-                   "truth": {str(f): str(v) for f, v in truth["truth"].items()}}
-                  if truth else None),
+        "names": names.to_json() if names else None,
+        "keep": keep.to_json() if keep else None,
+        "truth": truth.to_json() if truth else None,
     }
 
 
@@ -277,7 +269,7 @@ def _discover_source(saved: dict[str, Any]) -> Discovery:
         return discover(sources.DEMO_DIR)
     if saved.get("kind") == "upload" and _inside(Path(path), store().root):
         return discover(path)
-    return discover(resolve_inside(path, configured_roots(APP_DIR, sources.DEMO_DIR)))
+    return discover(sources.server_path(path))
 
 
 def restore(record: dict[str, Any]) -> str:
@@ -291,17 +283,14 @@ def restore(record: dict[str, Any]) -> str:
     feature_run = compute.compute_run(state.source(), settings_from(record["run_settings"]))
     ss = st.session_state
     ss[state.RUN] = feature_run
-    for key, value in ((state.K, record.get("k")), (state.K_FOR, record.get("k_for")),
-                       (state.KEEP_CHOICES, record.get("keep"))):
+    for key, value in ((state.K, record.get("k")), (state.K_FOR, record.get("k_for"))):
         if value is not None:
             ss[key] = value
-    if record.get("names"):
-        ss[state.NAMES] = {"for": record["names"]["for"],
-                           "names": {int(c): n for c, n in record["names"]["names"].items()}}
-    if record.get("truth"):
-        truth = record["truth"]
-        ss[state.TRUTH] = {"for": truth["for"], "name": truth["name"],
-                           "truth": pd.Series(truth["truth"], dtype=str)}
+    for kind, saved in ((state.KeepChoices, record.get("keep")),
+                        (state.ClusterNames, record.get("names")),
+                        (state.TruthLabels, record.get("truth"))):
+        if saved:
+            state.remember(kind.from_json(saved))
     return (f"{len(found.images)} images from {escape(saved_source.get('label'))}, their features, "
             f"k = {ss.get(state.K)} and your choices")
 
@@ -407,14 +396,14 @@ def bundle_maker(analysis: compute.Analysis) -> Callable[[], bytes]:
     names = dict(cluster_names(analysis))
     record = result_record(analysis.result, input_label=analysis.run.source.label)
     record["source"] = describe_source(analysis.run.source)
-    keep = dict((st.session_state.get(state.KEEP_CHOICES) or {}).get("keep", {}))
-    truth = st.session_state.get(state.TRUTH)
+    stored_keep, truth = state.keep_choices(), state.truth()
+    keep = dict(stored_keep.keep) if stored_keep else {}
     labels = run_labels(analysis.result, names)
     result = analysis.result
     return lambda: write_bundle(Bundle(
         run=record, labels=labels, cluster_names=names,
         review={f: "keep" if v else "remove" for f, v in keep.items()},
-        truth=truth["truth"] if truth else None, model=SavedModel.from_result(result)))
+        truth=truth.truth if truth else None, model=SavedModel.from_result(result)))
 
 
 def reopen_bundle(data: bytes, label: str) -> str:
@@ -424,7 +413,7 @@ def reopen_bundle(data: bytes, label: str) -> str:
 
 def reopen_folder(text: str) -> str:
     """Reopen a run folder written by ``cluster --out`` inside the allowed roots."""
-    folder = resolve_inside(text, configured_roots(APP_DIR, sources.DEMO_DIR))
+    folder = sources.server_path(text)
     return _reopen(read_run_folder(folder), f"saved run {folder}")
 
 
@@ -470,15 +459,13 @@ def _reopen(bundle: Bundle, label: str) -> str:
     if k is not None and k != analysis.k:
         st.session_state[state.K] = k
         analysis = compute.session_analysis(feature_run)
-    st.session_state[state.NAMES] = {"for": combine(analysis.key, analysis.k),
-                                     "names": {int(c): n for c, n in bundle.cluster_names.items()}
-                                     or default_names(analysis.k)}
+    state.remember(state.ClusterNames(
+        combine(analysis.key, analysis.k),
+        {int(c): n for c, n in bundle.cluster_names.items()} or default_names(analysis.k)))
     key = compute.source_key(feature_run.source)
-    st.session_state[state.KEEP_CHOICES] = {"for": key, "keep": {
-        f: c == "keep" for f, c in bundle.review.items()}}
+    state.remember(state.KeepChoices(key, {f: c == "keep" for f, c in bundle.review.items()}))
     if bundle.truth is not None:
-        st.session_state[state.TRUTH] = {"for": key, "name": f"the truth labels in {label}",
-                                         "truth": bundle.truth}
+        state.remember(state.TruthLabels(key, f"the truth labels in {label}", bundle.truth))
     same = _same_labels(bundle.labels, analysis)
     return (f"Reopened {label}: {len(feature_run.features.names)} images, features ready in "
             f"{seconds:.1f} s (cached ones are read, not recomputed), k = {analysis.k}"
@@ -500,7 +487,7 @@ def save_added(uploads: Sequence[Upload]) -> Discovery:
 
 def find_added(text: str) -> Discovery:
     """New images from a server folder inside the allowed roots."""
-    return discover(resolve_inside(text, configured_roots(APP_DIR, sources.DEMO_DIR)))
+    return discover(sources.server_path(text))
 
 
 def add_images(found: Discovery) -> int:

@@ -26,6 +26,7 @@ import clustering.files.discover as discovery
 from clustering.files.discover import Discovery, ImageRef
 from dashboard import state
 from dashboard.errors import attempt
+from dashboard.roots import configured_roots, resolve_inside
 from dashboard.router import APP_DIR
 from dashboard.upload_store import UploadStore
 from dashboard.uploads import Upload, env_number, max_total_bytes, save_uploads
@@ -39,6 +40,17 @@ DEFAULT_GRACE_S = 150.0
 IMAGES_PREFIX = "images-"  # one sub-folder per upload; the previous one goes when replaced
 WEIGHTS_FOLDER = "weights"
 LOG = logging.getLogger("clusterlens")
+
+
+def allowed_roots() -> list[Path]:
+    """The server folders users may open (demo set, ``$CLUSTERLENS_ROOTS``, config file)."""
+    return configured_roots(APP_DIR, DEMO_DIR)
+
+
+def server_path(text: str) -> Path:
+    """The real path of the folder or ``.zip`` named by ``text`` if it is inside an
+    allowed root (:class:`~dashboard.roots.PathRefused` otherwise)."""
+    return resolve_inside(text, allowed_roots())
 
 
 def use_demo() -> None:

@@ -8,9 +8,10 @@ and the command line's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from clustering.cache import default_cache_dir
@@ -29,16 +30,17 @@ RUN = "run"  # FeatureRun: features of the source and the settings they were mad
 WEIGHTS_PROBLEM = "weights_problem"  # {"model", "layer", "message"} after WeightsUnavailable
 K = "k"  # the chosen number of clusters
 K_FOR = "k_for"  # the analysis the chosen k belongs to
-NAMES = "cluster_names"  # {"for": clustering key, "names": {cluster: name}}
+NAMES = "cluster_names"  # ClusterNames
 DUP_SENSITIVITY = "dup_sensitivity"  # duplicate finder sensitivity, 0 (strict) .. 1 (loose)
-KEEP_CHOICES = "keep_choices"  # {"for": source key, "keep": {file: keep?}} the user's overrides
-REVIEW = "review"  # {"for": source key, "duplicates": file,group,keep frame, "scores": frame}
+KEEP_CHOICES = "keep_choices"  # KeepChoices: the user's keep/remove overrides
+REVIEW = "review"  # Review: the duplicate groups and quality scores of the images
 MAP = "map_method"  # the 2-D map's projection: pca, umap or tsne (a view: kept across images)
-TRUTH = "truth"  # {"for": source key, "name": where it came from, "truth": file -> label}
+TRUTH = "truth"  # TruthLabels: known labels to score the clustering against
+TRUTH_UPLOAD = "truth_upload"  # TruthUpload: the truth CSV as uploaded
 DISTRIBUTED = "distributed_result"  # folder of a Ray result opened on the Data page
 
 # Everything that belongs to the current images (dropped when they change).
-RESULTS = (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH)
+RESULTS = (RUN, K, K_FOR, NAMES, WEIGHTS_PROBLEM, KEEP_CHOICES, REVIEW, TRUTH, TRUTH_UPLOAD)
 
 MODEL_LABELS = {"vgg16": "VGG16 (ImageNet weights)", "vgg19": "VGG19 (ImageNet weights)",
                 "handcrafted": "Offline extractor (no download: colour, texture, shape)"}
@@ -81,6 +83,110 @@ class FeatureRun:
     settings: Settings
     features: FeatureSet
     source: DataSource
+
+
+# What the user made for one source or clustering: each record holds the ``key`` it
+# belongs to and is read back only while that key is current.
+
+@dataclass
+class ClusterNames:
+    """The clusters' names for one clustering (``key``): suggested, then as renamed."""
+
+    key: str
+    names: dict[int, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"for": self.key, "names": {str(c): n for c, n in self.names.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClusterNames:
+        return cls(str(data["for"]), {int(c): str(n) for c, n in data["names"].items()})
+
+
+@dataclass
+class KeepChoices:
+    """The user's keep (True) / remove (False) overrides of the suggestion, by file."""
+
+    key: str
+    keep: dict[str, bool] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"for": self.key, "keep": dict(self.keep)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeepChoices:
+        return cls(str(data["for"]), {str(f): bool(v) for f, v in data["keep"].items()})
+
+
+@dataclass
+class TruthLabels:
+    """Known labels (file -> label) and where they came from (``name``)."""
+
+    key: str
+    name: str
+    truth: pd.Series
+
+    def to_json(self) -> dict[str, Any]:
+        return {"for": self.key, "name": self.name,
+                "truth": {str(f): str(v) for f, v in self.truth.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TruthLabels:
+        return cls(str(data["for"]), str(data["name"]), pd.Series(data["truth"], dtype=str))
+
+
+@dataclass
+class TruthUpload:
+    """A truth CSV as uploaded (parsed on the Evaluate page)."""
+
+    key: str
+    name: str
+    data: bytes
+
+
+@dataclass
+class Review:
+    """The duplicate groups (file, group, keep) and quality scores found for the images."""
+
+    key: str
+    duplicates: pd.DataFrame | None
+    scores: pd.DataFrame | None
+
+
+Record = TypeVar("Record", ClusterNames, KeepChoices, TruthLabels, TruthUpload, Review)
+
+
+def _belonging(name: str, kind: type[Record], key: str | None) -> Record | None:
+    """The record under session key ``name`` if it belongs to ``key`` (any key: None)."""
+    value = st.session_state.get(name)
+    return value if isinstance(value, kind) and key in (None, value.key) else None
+
+
+def cluster_names(key: str | None = None) -> ClusterNames | None:
+    return _belonging(NAMES, ClusterNames, key)
+
+
+def keep_choices(key: str | None = None) -> KeepChoices | None:
+    return _belonging(KEEP_CHOICES, KeepChoices, key)
+
+
+def truth(key: str | None = None) -> TruthLabels | None:
+    return _belonging(TRUTH, TruthLabels, key)
+
+
+def truth_upload(key: str | None = None) -> TruthUpload | None:
+    return _belonging(TRUTH_UPLOAD, TruthUpload, key)
+
+
+def review(key: str | None = None) -> Review | None:
+    return _belonging(REVIEW, Review, key)
+
+
+def remember(record: ClusterNames | KeepChoices | TruthLabels | TruthUpload | Review) -> None:
+    """Keep ``record`` in the session under its kind's key."""
+    name = {ClusterNames: NAMES, KeepChoices: KEEP_CHOICES, TruthLabels: TRUTH,
+            TruthUpload: TRUTH_UPLOAD, Review: REVIEW}[type(record)]
+    st.session_state[name] = record
 
 
 def setting(key: str) -> Any:

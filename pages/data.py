@@ -15,7 +15,6 @@ from dashboard import (compute, distributed, errors, persist, router, sources, s
                        thumbnails)
 from dashboard.charts import placed_figure
 from dashboard.markdown import escape
-from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
 
 router.ensure_routed(__file__)
@@ -43,8 +42,7 @@ def use_uploads(files: list[UploadedFile], widget_key: str, label: str) -> None:
 
 
 def use_server_folder(text: str) -> None:
-    roots = configured_roots(router.APP_DIR, sources.DEMO_DIR)
-    folder = resolve_inside(text, roots)
+    folder = sources.server_path(text)
     state.set_source(state.DataSource(f"server folder {folder}", discover(folder)))
 
 
@@ -71,8 +69,7 @@ with folder_tab:
                                     key="upload_folder")
     use_uploads(folder_files, "upload_folder", folder_label(folder_files))
 with server_tab:
-    roots = errors.attempt("reading the allowed folders", configured_roots, router.APP_DIR,
-                           sources.DEMO_DIR)
+    roots = errors.attempt("reading the allowed folders", sources.allowed_roots)
     if roots:
         st.caption("Allowed folders: " + ", ".join(f"`{r}`" for r in roots))
     path_text = st.text_input("Folder path (or a .zip) on the server", key="server_path",

@@ -247,6 +247,6 @@ else:
             for c in ("duplicate_share", "removable_share", "flagged_share")})
 
 # What the Clusters page's labels.csv adds (the user's keep choices included).
-st.session_state[state.REVIEW] = {
-    "for": key, "duplicates": dupes[["file", "group", "keep"]] if dupes is not None else None,
-    "scores": scored[0] if scored is not None else None}
+state.remember(state.Review(
+    key, duplicates=dupes[["file", "group", "keep"]] if dupes is not None else None,
+    scores=scored[0] if scored is not None else None))

@@ -31,12 +31,9 @@ METRIC_LABELS = {"homogeneity": "Homogeneity", "completeness": "Completeness",
 LISTED = 20  # unmatched files listed by name
 
 
-TRUTH_UPLOAD = "truth_upload"  # {"for": source key, "name": shown name, "data": CSV bytes}
-
-
 def keep_truth(source_key: str, name: str, data: bytes) -> None:
     """Keep a truth CSV's bytes for this source; the column choice starts afresh."""
-    st.session_state[TRUTH_UPLOAD] = {"for": source_key, "name": name, "data": data}
+    state.remember(state.TruthUpload(source_key, name, data))
     for key in (state.TRUTH, "truth_file_column", "truth_label_column"):
         st.session_state.pop(key, None)
 
@@ -72,14 +69,14 @@ def chosen_columns(data: bytes) -> tuple[str | None, str | None]:
     return file_column, label_column
 
 
-def load_truth(upload: dict, n_images: int) -> pd.Series | None:
+def load_truth(upload: state.TruthUpload, n_images: int) -> pd.Series | None:
     """The truth table of ``upload`` for ``n_images`` images, or None after saying why."""
     try:
-        file_column, label_column = chosen_columns(upload["data"])
-        return truth_from_bytes(upload["data"], n_images, file_column, label_column)
+        file_column, label_column = chosen_columns(upload.data)
+        return truth_from_bytes(upload.data, n_images, file_column, label_column)
     except EvaluationInputError as exc:
         errors.log_error("reading the truth CSV", exc)
-        st.error(f"This truth CSV ({escape(upload['name'])}) cannot be used: {escape(exc)}.",
+        st.error(f"This truth CSV ({escape(upload.name)}) cannot be used: {escape(exc)}.",
                  icon=":material/error:")
         return None
 
@@ -112,27 +109,27 @@ if is_demo(data) and DEMO_LABELS.is_file():
     right.button("Use the demo set's labels", icon=":material/label:",
                  on_click=use_demo_labels, args=(key,))
 
-upload = st.session_state.get(TRUTH_UPLOAD)
-if not upload or upload["for"] != key:
+upload = state.truth_upload(key)
+if upload is None:
     st.info("Upload a truth CSV to see the scores.", icon=":material/info:")
     st.stop()
 truth = load_truth(upload, len(analysis.names))
 if truth is None:
     st.stop()
-stored = {"for": key, "name": upload["name"], "truth": truth}
-st.session_state[state.TRUTH] = stored
+stored = state.TruthLabels(key, upload.name, truth)
+state.remember(stored)
 
 labels = dict(zip(analysis.names, analysis.clustering.labels.tolist()))
 try:
     result = evaluate(labels, truth)
 except EvaluationInputError as exc:
-    st.error(f"The truth CSV ({escape(stored['name'])}) cannot be used: {escape(exc)}. Check "
+    st.error(f"The truth CSV ({escape(stored.name)}) cannot be used: {escape(exc)}. Check "
              f"that its file names are the ones shown on the Data page.", icon=":material/error:")
     st.stop()
 
 st.subheader(f"Scores at k = {analysis.k}")
-st.caption(f"Against {escape(stored['name'])}: {result.matched} images matched. 1 is a perfect match; "
-           f"ARI is 0 for a random clustering.")
+st.caption(f"Against {escape(stored.name)}: {result.matched} images matched. 1 is a perfect "
+           f"match; ARI is 0 for a random clustering.")
 for column, metric in zip(st.columns(len(METRICS)), METRICS):
     column.metric(METRIC_LABELS[metric], f"{result.scores[metric]:.3f}")
 if result.only_in_truth or result.only_in_labels:

@@ -62,7 +62,7 @@ def test_clusters_can_be_renamed_and_names_survive_page_changes():
     at.selectbox[0].set_value(1).run()
     at.text_input[0].input("Greens").run()
     no_traceback(at)
-    assert at.session_state["cluster_names"]["names"][1] == "Greens"
+    assert at.session_state["cluster_names"].names[1] == "Greens"
     renamed = [SUGGESTED[0], "Greens", SUGGESTED[2]]
     assert list(at.dataframe[0].value["name"]) == renamed
     at.switch_page("pages/data.py").run()

@@ -108,7 +108,7 @@ def test_sensitivity_changes_the_groups_from_cached_signatures():
         at.slider(key="_w_dup_sensitivity").set_value(1.0).run()
         no_traceback(at)
         assert at.session_state["dup_sensitivity"] == 1.0
-        assert "cropped.png" in set(at.session_state[state.REVIEW]["duplicates"]["file"])
+        assert "cropped.png" in set(at.session_state[state.REVIEW].duplicates["file"])
         assert any("≤ 16 bits" in c.value for c in at.caption)
         at.slider(key="_w_dup_sensitivity").set_value(0.0).run()
         assert "cropped.png" not in {r[0] for r in remove_rows(at)}
@@ -150,7 +150,7 @@ def test_features_outliers_summary_and_labels_columns():
     assert sorted(remove_rows(at)) == sorted(remove_list(expected.to_frame()).values.tolist())
 
     stored = at.session_state[state.REVIEW]
-    assert stored["duplicates"] is not None and stored["scores"] is not None
+    assert stored.duplicates is not None and stored.scores is not None
     frames = []
     with patch("clustering.export.tables.csv_bytes", side_effect=lambda f: frames.append(f) or b""):
         at.switch_page("pages/clusters.py").run()

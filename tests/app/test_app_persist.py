@@ -56,7 +56,7 @@ def test_a_reload_brings_back_images_features_k_and_names():
     no_traceback(again)
     assert any("Restored your saved work" in m for m in messages(again, "success"))
     assert again.session_state[state.K] == k
-    assert again.session_state[state.NAMES]["names"][0] == "Reds"
+    assert again.session_state[state.NAMES].names[0] == "Reds"
     assert again.session_state[state.NAMES] == names
     assert again.session_state[state.RUN].features.computed == 0  # all from the cache
     assert again.query_params[persist.QUERY_KEY] != shared  # a fork: the link's owner keeps theirs
@@ -145,7 +145,7 @@ def test_a_saved_bundle_reopens_in_a_fresh_session(tmp_path, monkeypatch):
         messages(fresh, "error")
     assert fresh.session_state[state.K] == at.session_state[state.K]
     assert fresh.session_state[state.RUN].features.computed == 0
-    assert fresh.session_state[state.NAMES]["names"][0] == "First"
+    assert fresh.session_state[state.NAMES].names[0] == "First"
 
     # Add images to the reopened run: placed on its map, marked new
     fresh.file_uploader(key="add_files").set_value(
@@ -176,7 +176,7 @@ def test_a_cli_run_folder_reopens_from_the_allowed_roots(tmp_path, monkeypatch):
     assert any("Reopened saved run" in m for m in messages(at, "success")), messages(at, "error")
     assert at.session_state[state.K] == 3
     assert at.session_state[state.RUN].features.computed == 0  # the CLI filled the cache
-    assert set(at.session_state[state.NAMES]["names"].values()) == {"alpha", "beta", "gamma"}
+    assert set(at.session_state[state.NAMES].names.values()) == {"alpha", "beta", "gamma"}
 
     save_image(tmp_path / "more" / "blue_new.png", COLOURS["blue"], seed=4242)
     for path, placed in (("/etc", False), (str(tmp_path / "more"), True)):
