@@ -9,9 +9,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
-from dashboard import (compute, distributed, errors, persist, router, sources, state,
+from dashboard import (added_map, compute, distributed, errors, persist, router, sources, state,
                        thumbnails)
-from dashboard.charts import placed_figure
 from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
 from dashboard.uploads import Upload
@@ -111,7 +110,7 @@ def show_added(reopened: dict, added: dict) -> None:
              f"*unsure* (farther from their cluster's centre than 95 % of the images clustered "
              f"there)" + (f"; {known} were already in the saved run and keep their cluster"
                           if known else "") + ".")
-    st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
+    added_map.show_added_map()
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
         known = int(rows["clustered"].sum())
