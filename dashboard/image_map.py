@@ -142,7 +142,9 @@ def image_map(target: str, coords: np.ndarray, labels: np.ndarray, names: Sequen
                             highlight=highlight)
     for mark in marks:
         add_marks(figure, coords, labels, names, mark)
-    figure.update_layout(uirevision=target)  # a rerun keeps the user's zoom
+    # a drag zooms and a double-click goes back to the overview (the toolbar's box and
+    # lasso select); a rerun keeps the user's zoom
+    figure.update_layout(dragmode="zoom", uirevision=target)
     with st.container(key=target):
         event = st.plotly_chart(figure, key=chart_key or f"{target}_chart", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"),

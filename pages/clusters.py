@@ -108,10 +108,10 @@ method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.
 projection = analysis.result.map
 note = projection.parameters.get("instead_of")
 st.caption(f"Each point is an image, placed by {projection.method.upper()} "
-           f"({duration(projection.seconds)} to compute) and coloured by cluster. Zoom (scroll, "
-           "or the zoom tool) and the images in view are drawn; double-click for the whole map "
-           "again. Hover a point to see its image; drag a box or a lasso (or click a point) to "
-           "see the images selected."
+           f"({duration(projection.seconds)} to compute) and coloured by cluster. Drag a box (or "
+           "scroll) to zoom: the images in view are drawn; double-click for the whole map "
+           "again. Hover a point to see its image; click a point, or use the box or lasso "
+           "select tool above the map, to see the images selected."
            + (f" PCA was used instead of {note}." if note else ""))
 labels = result.labels
 find_key = f"find_{analysis.clustering_key}"
