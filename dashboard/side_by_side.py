@@ -48,14 +48,14 @@ def show(first: ImageRef, second: ImageRef, names: Names = ("the keeper", "this 
         st.markdown(f"**Why**: {escape(reason)}  \n*Seen in the pixels*: {escape(view.reason)}")
     else:
         st.markdown(f"**How they differ**: {escape(view.reason)}")
-    left, right = st.columns(2)
+    left, right, difference = st.columns(3)
     for column, image, name, ref in ((left, view.first, names[0], first),
                                      (right, view.second, names[1], second)):
         column.image(image, caption=escape_lines(f"{name}: {PurePosixPath(ref.name).name}"),
                      width="stretch")
-    st.image(view.difference, width="stretch",
-             caption=f"Where they differ, in red ({view.changed:.0%} of the picture), after "
-                     f"aligning them on the part they share")
+    difference.image(view.difference, width="stretch",
+                     caption=f"Where they differ, in red ({view.changed:.0%} of the picture), "
+                             f"once aligned on the part they share")
 
 
 @st.dialog("Side by side", width="large")
