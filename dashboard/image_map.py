@@ -13,7 +13,6 @@ and the Compare page all draw this map.
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
 import time
@@ -96,22 +95,18 @@ def layout_images(coords: np.ndarray, picked: np.ndarray, uris: dict[int, str], 
             for i in picked if int(i) in uris]
 
 
-def _data_uri(data: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
-
-
 @st.fragment
-def _thumbnails_in_view(target: str, coords: np.ndarray,
+def _thumbnails_in_view(target: str, drawing: str, coords: np.ndarray,
                         refs: Sequence[ImageRef | None]) -> None:
     """The view's thumbnails, sent to the chart (a zoom reruns only this)."""
     start = time.perf_counter()
-    view = map_view.current_view(target) or overview(coords)
+    view = map_view.current_view(target, drawing) or overview(coords)
     picked, side = pick_thumbnails(coords, view)
     uris = thumbnails.data_uris({int(i): refs[i] for i in picked if refs[i] is not None},
                                 POINT_PX)
-    token = f"{len(coords)}:{view}:{len(picked)}"
+    token = f"{drawing}:{view}:{len(picked)}"
     images = layout_images(coords, picked, uris, view, side)
-    map_view.draw_view(target, images, token)
+    map_view.draw_view(target, drawing, images, token)
     log.info("view %s: %d in view drawn, %d thumbnails, %.4f s", view, len(picked), len(images),
              time.perf_counter() - start)
 
@@ -124,7 +119,8 @@ def _hover_image(target: str, refs: Sequence[ImageRef | None]) -> None:
     if index is not None and 0 <= index < len(refs):
         data, reason = (thumbnails.thumbnail(refs[index], HOVER_PX) if refs[index] is not None
                         else (None, "no image file here"))
-        preview = {"index": index, "uri": _data_uri(data) if data else "", "reason": reason}
+        preview = {"index": index, "uri": thumbnails.data_uri(data) if data else "",
+                   "reason": reason}
     map_view.draw_hover(target, preview)
 
 
@@ -135,7 +131,8 @@ def image_map(target: str, coords: np.ndarray, labels: np.ndarray, names: Sequen
     """Draw the map inside ``st.container(key=target)`` (``target``: letters, digits,
     ``_`` and ``-``); returns the indices of the points the user selected.
 
-    ``refs[i]`` is point ``i``'s image (None where the file is not here: a dot only).
+    ``refs[i]`` is point ``i``'s image (None where the file is not here: a dot only);
+    ``chart_key`` names the points drawn (a new one starts from the overview).
     """
     coords = np.asarray(coords, dtype=float)
     figure = scatter_figure(coords, labels, names, cluster_names, axis_title,
@@ -144,12 +141,13 @@ def image_map(target: str, coords: np.ndarray, labels: np.ndarray, names: Sequen
         add_marks(figure, coords, labels, names, mark)
     # a drag zooms and a double-click goes back to the overview (the toolbar's box and
     # lasso select); a rerun keeps the user's zoom
-    figure.update_layout(dragmode="zoom", uirevision=target)
+    chart_key = chart_key or f"{target}_chart"
+    figure.update_layout(dragmode="zoom", uirevision=chart_key)
     with st.container(key=target):
-        event = st.plotly_chart(figure, key=chart_key or f"{target}_chart", on_select="rerun",
+        event = st.plotly_chart(figure, key=chart_key, on_select="rerun",
                                 selection_mode=("points", "box", "lasso"),
                                 config={"scrollZoom": True})
-    _thumbnails_in_view(target, coords, refs)
+    _thumbnails_in_view(target, f"{chart_key}:{len(coords)}", coords, refs)
     _hover_image(target, refs)
     return selected_indices(event["selection"]["points"])
 

@@ -19,7 +19,7 @@ part, a hover only the hover part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -96,7 +96,7 @@ function attach(map) {
     clearTimeout(timer);  // a scroll zoom sends many: report where it ends
     timer = setTimeout(() => {
       map.seq += 1;
-      map.sendView({ ...viewOf(chart, event), seq: map.seq });
+      map.sendView({ ...viewOf(chart, event), seq: map.seq, for: map.drawing });
     }, 150);
   });
   chart.on("plotly_afterplot", () => applyImages(map));
@@ -123,6 +123,7 @@ export default function (component) {
   if (data.part === "view") {
     map.images = data.images;
     map.token = data.token;
+    map.drawing = data.drawing;
     map.sendView = (view) => setStateValue("view", view);
   } else {
     map.sendHover = (index) => setStateValue("hover", index);
@@ -169,9 +170,12 @@ def parse_view(value: Any) -> tuple[float, float, float, float] | None:
     return box if finite and box[1] > box[0] and box[3] > box[2] else None
 
 
-def current_view(target: str) -> tuple[float, float, float, float] | None:
-    """The view the user last zoomed to on the map ``target`` (None: the overview)."""
-    return parse_view(_state(view_key(target)).get("view"))
+def current_view(target: str, drawing: str) -> tuple[float, float, float, float] | None:
+    """The view the user last zoomed to on the map ``target`` while it showed ``drawing``
+    (None: the overview, also when the map now shows other points)."""
+    view = _state(view_key(target)).get("view")
+    return parse_view(view) if isinstance(view, Mapping) and view.get("for") == drawing \
+        else None
 
 
 def hovered(target: str) -> int | None:
@@ -180,12 +184,12 @@ def hovered(target: str) -> int | None:
     return int(value) if isinstance(value, (int, float)) else None
 
 
-def draw_view(target: str, images: list[dict], token: str,
-              on_change: Callable[[], None] = lambda: None) -> None:
-    """Send the layout images of the current view to the map ``target``."""
-    _component(key=view_key(target), height=0, on_view_change=on_change,
+def draw_view(target: str, drawing: str, images: list[dict], token: str) -> None:
+    """Send the layout images of the current view to the map ``target``, which shows the
+    points named ``drawing`` (a view sent back is for those points only)."""
+    _component(key=view_key(target), height=0, on_view_change=lambda: None,
                data={"part": "view", "target": target, "tooltip_id": TOOLTIP_ID,
-                     "images": images, "token": token})
+                     "images": images, "token": token, "drawing": drawing})
 
 
 def draw_hover(target: str, preview: dict | None) -> None:

@@ -51,14 +51,20 @@ def test_a_zoom_sends_the_view_s_thumbnails_and_a_hover_its_image():
     at = open_clusters(analysed_app(), k=3)
     [chart] = at.get("plotly_chart")
     xs = sorted(x for t in json.loads(chart.proto.spec)["data"] for x in plotly_values(t["x"]))
+    drawing = json.loads(at.get("bidi_component")[0].proto.json)["drawing"]
     at.session_state[view_key("image_map")] = {"view": {"x": [xs[0] - 1e-6, xs[2] + 1e-6],
-                                                         "y": [-1e9, 1e9], "reset": False}}
+                                                         "y": [-1e9, 1e9], "reset": False,
+                                                         "for": drawing}}
     at.session_state[hover_key("image_map")] = {"hover": 4}
     at.run()
     no_traceback(at)
     view, hover = (json.loads(c.proto.json) for c in at.get("bidi_component"))
     assert len(view["images"]) == 3  # the 3 leftmost points
     assert hover["preview"]["index"] == 4 and hover["preview"]["uri"].startswith("data:image/")
+    # a view sent while the map showed other points (another run, layout) is not used
+    at.session_state[view_key("image_map")]["view"]["for"] = "other points"
+    at.run()
+    assert len(json.loads(at.get("bidi_component")[0].proto.json)["images"]) == 9
 
 
 def test_gallery_starts_with_the_most_typical_image():
