@@ -108,7 +108,10 @@ function attach(map) {
     map.hovered = { index: Number(index), name: point.text || "", x: e.clientX || 0,
                     y: e.clientY || 0 };
     showTip(map);
-    if (!(index in map.previews) && map.sendHover) map.sendHover(Number(index));
+    clearTimeout(map.hoverTimer);  // passing over many points asks only for the last one
+    map.hoverTimer = setTimeout(() => {
+      if (!(index in map.previews) && map.sendHover) map.sendHover(Number(index));
+    }, 60);
   });
   chart.on("plotly_unhover", () => { map.hovered = null; showTip(map); });
   applyImages(map);
@@ -134,8 +137,10 @@ export default function (component) {
   }
   attach(map);
   applyImages(map);
-  const timer = setInterval(() => { attach(map); applyImages(map); }, 300);
-  return () => clearInterval(timer);
+  // the chart may be drawn after this component, or drawn anew by a rerun
+  clearInterval(map.timer);
+  map.timer = setInterval(() => { attach(map); applyImages(map); }, 300);
+  return () => clearInterval(map.timer);
 }
 """
 
