@@ -112,16 +112,16 @@ def _thumbnails_in_view(target: str, drawing: str, coords: np.ndarray,
 
 
 @st.fragment
-def _hover_image(target: str, refs: Sequence[ImageRef | None]) -> None:
+def _hover_image(target: str, drawing: str, refs: Sequence[ImageRef | None]) -> None:
     """The hovered point's image (a hover reruns only this)."""
-    index = map_view.hovered(target)
+    index = map_view.hovered(target, drawing)
     preview = None
     if index is not None and 0 <= index < len(refs):
         data, reason = (thumbnails.thumbnail(refs[index], HOVER_PX) if refs[index] is not None
                         else (None, "no image file here"))
         preview = {"index": index, "uri": thumbnails.data_uri(data) if data else "",
                    "reason": reason}
-    map_view.draw_hover(target, preview)
+    map_view.draw_hover(target, drawing, preview)
 
 
 def image_map(target: str, coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
@@ -147,8 +147,9 @@ def image_map(target: str, coords: np.ndarray, labels: np.ndarray, names: Sequen
         event = st.plotly_chart(figure, key=chart_key, on_select="rerun",
                                 selection_mode=("points", "box", "lasso"),
                                 config={"scrollZoom": True})
-    _thumbnails_in_view(target, f"{chart_key}:{len(coords)}", coords, refs)
-    _hover_image(target, refs)
+    drawing = f"{chart_key}:{len(coords)}"  # what a view or a hover sent back is about
+    _thumbnails_in_view(target, drawing, coords, refs)
+    _hover_image(target, drawing, refs)
     return selected_indices(event["selection"]["points"])
 
 

@@ -84,6 +84,21 @@ function showTip(map) {
   tip.style.display = "block";
 }
 
+// A view whose answer (the rerun drawing it) has not come back in RETRY_MS is sent again,
+// RETRIES times at most: a request that crosses another fragment's rerun can be lost.
+const RETRY_MS = 2000, RETRIES = 3;
+
+function sendView(map, view, retries) {
+  if (!map.sendView) return;
+  map.seq += 1;
+  const seq = map.seq;
+  map.sendView({ ...view, seq, for: map.drawing });
+  clearTimeout(map.retry);
+  map.retry = setTimeout(() => {
+    if (map.answered < seq && retries > 0) sendView(map, view, retries - 1);
+  }, RETRY_MS);
+}
+
 function attach(map) {
   const chart = chartOf(map.target);
   if (!chart || chart === map.chart) return;
@@ -94,10 +109,7 @@ function attach(map) {
     const moved = Object.keys(event || {}).some((k) => /^[xy]axis/.test(k));
     if (!moved || !map.sendView) return;
     clearTimeout(timer);  // a scroll zoom sends many: report where it ends
-    timer = setTimeout(() => {
-      map.seq += 1;
-      map.sendView({ ...viewOf(chart, event), seq: map.seq, for: map.drawing });
-    }, 150);
+    timer = setTimeout(() => sendView(map, viewOf(chart, event), RETRIES), 150);
   });
   chart.on("plotly_afterplot", () => applyImages(map));
   chart.on("plotly_hover", (event) => {
@@ -109,9 +121,12 @@ function attach(map) {
                     y: e.clientY || 0 };
     showTip(map);
     clearTimeout(map.hoverTimer);  // passing over many points asks only for the last one
-    map.hoverTimer = setTimeout(() => {
-      if (!(index in map.previews) && map.sendHover) map.sendHover(Number(index));
-    }, 60);
+    const ask = (retries) => {
+      if (!map.hovered || map.hovered.index !== Number(index) || index in map.previews) return;
+      if (map.sendHover) map.sendHover(Number(index));
+      if (retries > 0) map.hoverTimer = setTimeout(() => ask(retries - 1), RETRY_MS);
+    };
+    map.hoverTimer = setTimeout(() => ask(RETRIES), 60);
   });
   chart.on("plotly_unhover", () => { map.hovered = null; showTip(map); });
   applyImages(map);
@@ -127,9 +142,18 @@ export default function (component) {
     map.images = data.images;
     map.token = data.token;
     map.drawing = data.drawing;
+    map.answered = data.answered;
+    map.seq = Math.max(map.seq, data.answered);
     map.sendView = (view) => setStateValue("view", view);
   } else {
-    map.sendHover = (index) => setStateValue("hover", index);
+    if (map.previewsFor !== data.drawing) {  // other points: other images
+      map.previews = {};
+      map.previewsFor = data.drawing;
+    }
+    map.sendHover = (index) => {
+      map.seq += 1;  // a new value each time, so asking again reruns
+      setStateValue("hover", { index, for: data.drawing, seq: map.seq });
+    };
     if (data.preview) {
       map.previews[data.preview.index] = data.preview;
       if (map.hovered && map.hovered.index === data.preview.index) showTip(map);
@@ -183,22 +207,30 @@ def current_view(target: str, drawing: str) -> tuple[float, float, float, float]
         else None
 
 
-def hovered(target: str) -> int | None:
-    """The index of the point last hovered on the map ``target``, or None."""
+def hovered(target: str, drawing: str) -> int | None:
+    """The index of the point last hovered on the map ``target`` while it showed
+    ``drawing``, or None."""
     value = _state(hover_key(target)).get("hover")
-    return int(value) if isinstance(value, (int, float)) else None
+    if not isinstance(value, Mapping) or value.get("for") != drawing:
+        return None
+    index = value.get("index")
+    return int(index) if isinstance(index, (int, float)) else None
 
 
 def draw_view(target: str, drawing: str, images: list[dict], token: str) -> None:
     """Send the layout images of the current view to the map ``target``, which shows the
     points named ``drawing`` (a view sent back is for those points only)."""
+    view = _state(view_key(target)).get("view")
+    answered = view.get("seq") if isinstance(view, Mapping) else None
     _component(key=view_key(target), height=0, on_view_change=lambda: None,
                data={"part": "view", "target": target, "tooltip_id": TOOLTIP_ID,
-                     "images": images, "token": token, "drawing": drawing})
+                     "images": images, "token": token, "drawing": drawing,
+                     "answered": answered if isinstance(answered, int) else 0})
 
 
-def draw_hover(target: str, preview: dict | None) -> None:
-    """Send the hovered point's image (``{"index", "uri", "reason"}``) to the map ``target``."""
+def draw_hover(target: str, drawing: str, preview: dict | None) -> None:
+    """Send the hovered point's image (``{"index", "uri", "reason"}``) to the map ``target``
+    showing ``drawing``."""
     _component(key=hover_key(target), height=0, on_hover_change=lambda: None,
                data={"part": "hover", "target": target, "tooltip_id": TOOLTIP_ID,
-                     "preview": preview})
+                     "preview": preview, "drawing": drawing})

@@ -55,7 +55,7 @@ def test_a_zoom_sends_the_view_s_thumbnails_and_a_hover_its_image():
     at.session_state[view_key("image_map")] = {"view": {"x": [xs[0] - 1e-6, xs[2] + 1e-6],
                                                          "y": [-1e9, 1e9], "reset": False,
                                                          "for": drawing}}
-    at.session_state[hover_key("image_map")] = {"hover": 4}
+    at.session_state[hover_key("image_map")] = {"hover": {"index": 4, "for": drawing}}
     at.run()
     no_traceback(at)
     view, hover = (json.loads(c.proto.json) for c in at.get("bidi_component"))
