@@ -42,7 +42,8 @@ def placed_points(saved: pd.DataFrame, added: pd.DataFrame, cluster_names: Mappi
     refs = ([saved_refs.get(f) for f in saved["file"]]
             + [added_refs.get(f) for f in added["file"]])
     first = len(saved)
-    new, unsure = ~added["clustered"].astype(bool).to_numpy(), added["unsure"].astype(bool).to_numpy()
+    new = ~added["clustered"].astype(bool).to_numpy()
+    unsure = added["unsure"].astype(bool).to_numpy()
     marks = []
     for label, rows, symbol in (("new", new & ~unsure, "star"),
                                 ("new, unsure", new & unsure, "star-open"),

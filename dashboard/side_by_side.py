@@ -15,6 +15,7 @@ from clustering.errors import ImageLoadError
 from clustering.files.discover import ImageRef
 from clustering.images.loading import open_image, read_image_file
 from clustering.review.pair_view import PairView, pair_view
+from dashboard.fingerprint import combine
 from dashboard.markdown import escape, escape_lines
 
 Names = tuple[str, str]
@@ -79,5 +80,5 @@ def group_buttons(members: pd.DataFrame, refs: Mapping[str, ImageRef], key: str,
     columns = st.columns(per_row)
     for column, file in zip(columns[1:], members["file"].iloc[1:per_row]):
         with column:
-            pair_button(refs[keeper], refs[file], f"{key}_{file}",
+            pair_button(refs[keeper], refs[file], f"{key}_{combine(file)}",
                         reason=(reasons or {}).get(file))

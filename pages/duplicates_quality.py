@@ -121,7 +121,7 @@ def draw_similar(similar: pd.DataFrame, refs: dict, key: str) -> None:
                                            [short(row.file_a), short(row.file_b)], columns=2)
                 st.caption(similar_caption(row))
                 side_by_side.pair_button(refs[row.file_a], refs[row.file_b],
-                                         f"similar_pair_{key}_{row.file_a}_{row.file_b}",
+                                         f"similar_pair_{key}_{combine(row.file_a, row.file_b)}",
                                          (short(row.file_a), short(row.file_b)))
     with st.expander(f"All {len(similar):,} similar pairs (table)"):
         st.dataframe(similar, hide_index=True, key="similar_table")

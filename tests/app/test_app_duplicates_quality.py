@@ -277,7 +277,7 @@ def test_a_duplicate_opens_side_by_side_with_the_keeper():
     sides = [b for b in at.button if b.label == "Side by side"]
     assert len(sides) == 2  # one per non-keeper (one copy in each of the 2 groups)
     images_before = len(at.get("image"))
-    next(b for b in sides if b.key.endswith("small.png")).click().run()
+    next(b for b in sides if b.key.endswith(combine("small.png"))).click().run()
     no_traceback(at)
     assert any(m.value.startswith("**How they differ**: this copy is smaller")
                and "80×60 px against 160×120" in m.value for m in at.markdown)
