@@ -110,7 +110,7 @@ def serve(n: int, folder: Path, cache: Path, log: Path, out: Path) -> tuple[subp
     raise RuntimeError("the map app did not start")
 
 
-def measure(browser, url: str, n: int, runs: int, log: Path) -> dict:
+def measure(browser, url: str, runs: int, log: Path) -> dict:
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     received, sent = [0], [0]
 
@@ -162,7 +162,7 @@ def main() -> None:
             log.touch()
             process, url = serve(n, folder, cache, log, Path(tmp) / f"server-{n}.log")
             try:
-                found = measure(browser, url, n, args.runs, log)
+                found = measure(browser, url, args.runs, log)
             finally:
                 process.terminate()
                 process.wait(timeout=30)
