@@ -68,7 +68,7 @@ def cli(folder: Path, cache_dir: Path, precision: str, out: Path, quiet_wait: fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    from clustering.pipeline import Settings
+    from clustering.settings import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=1000, help="photos (default: 1000)")

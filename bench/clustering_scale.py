@@ -124,7 +124,8 @@ def worker(n: int, dim: int, runs: int, duplicates: bool) -> dict:
 
     from clustering.review.duplicates import DuplicateFinder, Signatures, feature_pairs, thresholds
     from clustering.features.extract import FeatureSet
-    from clustering.pipeline import Settings, cluster_at, reduce_features, sweep_k
+    from clustering.pipeline import cluster_at, reduce_features, sweep_k
+    from clustering.settings import Settings
     from clustering.reduce.pca import project_2d
 
     base = rss_mb()
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def Settings_n_init() -> int:  # noqa: N802
-    from clustering.pipeline import Settings
+    from clustering.settings import Settings
 
     return Settings().n_init
 

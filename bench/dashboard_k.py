@@ -28,7 +28,8 @@ from dashboard.charts import (elbow_figure, scatter_figure, silhouette_k_figure,
                                silhouette_samples_figure)
 from clustering.export.tables import csv_bytes, labels_frame
 from clustering.clusters.members import clusters_overview, default_names, typical_order
-from clustering.pipeline import Settings, cluster_at, reduce_features, sweep_k
+from clustering.pipeline import cluster_at, reduce_features, sweep_k
+from clustering.settings import Settings
 from clustering.reduce.pca import project_2d
 
 RESULTS = Path(__file__).resolve().parent / "results" / "dashboard_k.json"

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     from clustering.images.loading import load_for_model
-    from clustering.pipeline import Settings
+    from clustering.settings import Settings
     from clustering.features.vgg import VGGExtractor, _build, preprocess
 
     # How long one image takes to read + decode (serially), with and without draft.

@@ -87,7 +87,8 @@ def centred(x: np.ndarray) -> np.ndarray:
 def same_centroid_changes(base: np.ndarray, other: np.ndarray, k: int, seed: int = 0) -> float:
     """Share of ``other``'s rows that the float32 run (on ``base``) would put elsewhere."""
     from clustering.clusters.kmeans import ImageClusterer
-    from clustering.pipeline import Settings, reduce_features
+    from clustering.pipeline import reduce_features
+    from clustering.settings import Settings
 
     settings = Settings(seed=seed)
     reduction = reduce_features(base, settings)
@@ -99,7 +100,8 @@ def same_centroid_changes(base: np.ndarray, other: np.ndarray, k: int, seed: int
 
 
 def labels_at(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    from clustering.pipeline import Settings, cluster_at, reduce_features
+    from clustering.pipeline import cluster_at, reduce_features
+    from clustering.settings import Settings
 
     settings = Settings(seed=seed)
     reduced = reduce_features(features, settings).reduced
@@ -107,7 +109,8 @@ def labels_at(features: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
 
 
 def suggested_k(features: np.ndarray) -> int:
-    from clustering.pipeline import Settings, reduce_features, sweep_k
+    from clustering.pipeline import reduce_features, sweep_k
+    from clustering.settings import Settings
 
     settings = Settings()
     reduced = reduce_features(features, settings).reduced

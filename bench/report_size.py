@@ -12,7 +12,10 @@ import argparse
 import re
 
 from bench._common import Timer, photo_folder, table, write_results
-from clustering.pipeline import Settings, run_pipeline
+from clustering.export.report import build_report
+from clustering.pipeline import run_pipeline
+from clustering.review.names import names_for_run
+from clustering.settings import Settings
 
 
 def main() -> None:
@@ -21,9 +24,9 @@ def main() -> None:
     args = parser.parse_args()
     folder = photo_folder(f"report-{args.images}", args.images, size=(1024, 768))
     result = run_pipeline(folder, Settings(model="handcrafted"))
-    names = result.suggest_names().names
+    names = names_for_run(result).names
     with Timer() as t:
-        page = result.report(names)
+        page = build_report(result, names)
     images = re.findall(rb"data:image/jpeg;base64,[A-Za-z0-9+/=]+", page)
     embedded = sum(len(i) for i in images)
     rows = [[args.images, result.clustering.k, len(images), f"{len(page) / 1e6:.2f}",

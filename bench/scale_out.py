@@ -175,7 +175,7 @@ def one_size(images: int, fit_sample: int) -> dict[str, Any]:
     """Runs in its own process: cluster ``images`` synthetic images on a one-node cluster."""
     from clustering.distributed.layout import DatasetLayout
     from clustering.distributed.scale import assign_shards, fit_sample as fit, read_sample
-    from clustering.pipeline import Settings
+    from clustering.settings import Settings
 
     folder = Path(tempfile.mkdtemp(prefix="scale-out-"))
     try:

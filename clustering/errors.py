@@ -9,6 +9,11 @@ is not a :class:`ClusterLensError` is unexpected.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of ``exc``'s message (its type's name when the message is empty)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]
+
+
 class ClusterLensError(Exception):
     """An expected failure; ``str(error)`` is what to tell the user."""
 
@@ -43,3 +48,11 @@ class TruthFileError(EvaluationInputError):
 
 class LabelsFileError(EvaluationInputError):
     """The labels CSV is unreadable, empty or lacks ``file``/``cluster``."""
+
+
+class ConfigError(ClusterLensError):
+    """The operator's configuration (``.streamlit/clusterlens.toml``) cannot be used."""
+
+
+class Cancelled(ClusterLensError):
+    """Work stopped on request; what was finished before the stop is kept."""

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from clustering.clusters.members import named_clusters
 from clustering.files.discover import ImageRef
 from dashboard import persist, state
 from dashboard.image_map import Marks, image_map
@@ -35,8 +36,7 @@ def placed_points(saved: pd.DataFrame, added: pd.DataFrame, cluster_names: Mappi
                   ) -> PlacedPoints:
     """``saved`` (``file, cluster, x, y``) and ``added`` (those plus ``unsure`` and
     ``clustered``) as one set of points; a file with no image here gets no thumbnail."""
-    names = {**{int(c): f"cluster {c}" for c in saved["cluster"]},
-             **{int(c): f"cluster {c}" for c in added["cluster"]}, **cluster_names}
+    names = named_clusters([*saved["cluster"], *added["cluster"]], cluster_names)
     both = pd.concat([saved[["file", "cluster", "x", "y"]], added[["file", "cluster", "x", "y"]]],
                      ignore_index=True)
     refs = ([saved_refs.get(f) for f in saved["file"]]

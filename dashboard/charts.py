@@ -168,14 +168,16 @@ def k_from_points(points: Sequence[Mapping[str, Any]]) -> int | None:
     return None
 
 
-def contingency_figure(table: pd.DataFrame, name_a: str, name_b: str) -> go.Figure:
-    """Heatmap of a contingency table (rows: run A's clusters, columns: run B's), counts
-    written in the cells: a diagonal-like pattern means the two runs agree."""
+def contingency_figure(table: pd.DataFrame, name_a: str, name_b: str,
+                       title: str = "Images in each pair of clusters") -> go.Figure:
+    """Heatmap of a contingency table (rows: ``name_a``'s groups, e.g. run A's clusters;
+    columns: ``name_b``'s), counts written in the cells: a diagonal-like pattern means
+    the two agree."""
     fig = go.Figure(go.Heatmap(
         z=table.to_numpy(), x=[str(c) for c in table.columns], y=[str(r) for r in table.index],
         colorscale="Blues", text=table.to_numpy(), texttemplate="%{text}",
         hovertemplate=f"{name_a}: %{{y}}<br>{name_b}: %{{x}}<br>%{{z}} images<extra></extra>"))
-    fig.update_layout(title="Images in each pair of clusters",
+    fig.update_layout(title=title,
                       height=min(900, 160 + 28 * len(table)),
                       margin={"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_xaxes(title=name_b, type="category")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from clustering.clusters.members import default_name
 from clustering.review.decisions import annotate_labels
 from clustering.review.quality import QualityScorer
 from dashboard import state
@@ -25,7 +26,7 @@ def cluster_names(analysis: Analysis) -> dict[int, str]:
 def rename_cluster(cluster: int, widget_key: str) -> None:
     """on_change callback: store the new name typed for ``cluster``."""
     name = str(st.session_state[widget_key]).strip()
-    st.session_state[state.NAMES]["names"][cluster] = name or f"cluster {cluster}"
+    st.session_state[state.NAMES]["names"][cluster] = name or default_name(cluster)
 
 
 def keep_choices(key: str) -> dict[str, bool]:

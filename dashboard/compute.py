@@ -17,17 +17,18 @@ import pandas as pd
 import streamlit as st
 
 from clustering.cache import FeatureCache, default_cache_dir
-from clustering.clusters.kmeans import KSweep
-from clustering.errors import InvalidK, TooFewImages
+from clustering.clusters.kmeans import KSweep, check_enough_images
+from clustering.errors import InvalidK
 from clustering.features import FeatureExtractor, FeatureSet, extract_features, make_extractor
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
-from clustering.pipeline import (Clustering, Reduction, RunResult, Steps, analyse as run_analysis,
-                                 cluster_at, map_2d, reduce_features, sweep_k)
+from clustering.pipeline import Steps, analyse, cluster_at, map_2d, reduce_features, sweep_k
 from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
 from clustering.review.duplicates import DuplicateFinder, Signatures
-from clustering.review.names import NameSuggestions
+from clustering.review.evaluate import labelings
+from clustering.review.names import NameSuggestions, names_for_run
+from clustering.results import Clustering, Reduction, RunResult
 from clustering.review.scan import scan_images
 from clustering.settings import K_MAX_OFFERED, Settings
 from dashboard import state
@@ -175,10 +176,22 @@ def variance(analysis: Analysis) -> np.ndarray:
                            analysis.run.features.features)
 
 
+@st.cache_data(show_spinner="Clustering at every k of the sweep…", max_entries=16)
+def _labelings(key: str, ks: tuple[int, ...], seed: int, n_init: int,
+               _reduced: np.ndarray) -> dict[int, np.ndarray]:
+    return labelings(_reduced, ks, seed=seed, n_init=n_init)
+
+
+def labelings_of_sweep(analysis: Analysis) -> dict[int, np.ndarray]:
+    """The labels at every k the analysis swept (for scoring each k against a truth)."""
+    settings = analysis.run.settings
+    return _labelings(analysis.key, tuple(int(k) for k in analysis.sweep.ks_), settings.seed,
+                      settings.n_init, analysis.reduction.reduced)
+
+
 def k_limits(n_images: int) -> tuple[int, int]:
     """The k range the dashboard offers for ``n_images`` (raises when too few)."""
-    if n_images < 3:
-        raise TooFewImages(f"only {n_images} loadable image(s): at least 3 are needed to cluster")
+    check_enough_images(n_images)
     return 2, min(n_images - 1, K_MAX_OFFERED)
 
 
@@ -197,7 +210,7 @@ def _cached_steps(key: str) -> Steps:
                  map=lambda R, s: _map(key, s.replace(k=None), R))
 
 
-def analyse(feature_run: state.FeatureRun) -> Analysis:
+def session_analysis(feature_run: state.FeatureRun) -> Analysis:
     """Reduce, sweep the chosen k range and cluster at the chosen k (all cached).
 
     A new analysis starts at the suggested k; a stored k outside the range is
@@ -217,8 +230,8 @@ def analyse(feature_run: state.FeatureRun) -> Analysis:
                        f"{high}. k was reset to the suggested value")
     if k is not None:
         settings.k = min(max(int(k), k_min), k_max)  # inside the range swept
-    result = run_analysis(feature_run.features, settings, feature_run.source.discovery,
-                          steps=_cached_steps(key), always_sweep=True)
+    result = analyse(feature_run.features, settings, feature_run.source.discovery,
+                     steps=_cached_steps(key), always_sweep=True)
     st.session_state[state.K], st.session_state[state.K_FOR] = result.clustering.k, key
     return Analysis(run=feature_run, result=result, key=key)
 
@@ -234,10 +247,10 @@ def require_analysis() -> Analysis:
                      icon=":material/arrow_forward:")
         st.stop()
     try:
-        return analyse(current)
+        return session_analysis(current)
     except InvalidK as exc:
         show_error("clustering", exc)
-        return analyse(current)
+        return session_analysis(current)
     except Exception as exc:  # shown as a message; the page cannot go on without it
         show_error("clustering", exc)
         st.stop()
@@ -249,7 +262,7 @@ def current_analysis() -> Analysis | None:
     if current is None:
         return None
     try:
-        return analyse(current)
+        return session_analysis(current)
     except Exception as exc:  # noqa: BLE001 - the caller says there is no clustering
         LOG.warning("no analysis for the review", exc_info=exc)
         return None
@@ -257,7 +270,7 @@ def current_analysis() -> Analysis | None:
 
 @st.cache_data(show_spinner="Suggesting names for the clusters…", max_entries=16)
 def _suggested_names(key: str, _result: RunResult) -> NameSuggestions:
-    return _result.suggest_names()
+    return names_for_run(_result)
 
 
 def suggested_names(analysis: Analysis) -> NameSuggestions:

@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from clustering.distributed.layout import DatasetError
-from clustering.errors import (ClusterLensError, InputError, InvalidK, TooFewImages,
-                               WeightsUnavailable)
+from clustering.distributed.session import RayUnavailable
+from clustering.errors import (Cancelled, ClusterLensError, ConfigError, InputError, InvalidK,
+                               TooFewImages, WeightsUnavailable)
 from clustering.features.uploaded_weights import WeightsRejected
 from clustering.files.limits import is_name_too_long, path_too_long
-from dashboard.roots import PathRefused, RootsConfigError
+from dashboard.roots import PathRefused
 from dashboard.uploads import UploadTooLarge
 
 LOG = logging.getLogger("clusterlens")
@@ -26,8 +27,9 @@ ADVICE: tuple[tuple[type[ClusterLensError], str], ...] = (
     (WeightsRejected, "This weights file was refused: {}. Nothing was changed; upload the file "
                       "named above, or use the offline extractor."),
     (WeightsUnavailable, ""),
-    (RootsConfigError, "The server's folder configuration is broken: {}. Ask the operator to "
-                       "fix it."),
+    (ConfigError, "The server's configuration is broken: {}. Ask the operator to fix it."),
+    (Cancelled, ""),
+    (RayUnavailable, ""),
     (DatasetError, "{}. Give the folder that 'cluster --engine ray' wrote (its --out)."),
     (InputError, "{}. Choose another folder or upload the images."),
     (TooFewImages, "{}. Add more images on the Data page."),
@@ -66,10 +68,15 @@ def log_error(action: str, exc: BaseException) -> None:
         LOG.error("error while %s", action, exc_info=exc)
 
 
+def logged_explanation(action: str, exc: BaseException) -> str:
+    """Log ``exc`` (server side) and return the plain explanation, to show later."""
+    log_error(action, exc)
+    return explain(exc, action)
+
+
 def show_error(action: str, exc: BaseException) -> None:
     """Log ``exc`` (server side) and show the plain explanation."""
-    log_error(action, exc)
-    st.error(explain(exc, action), icon=":material/error:")
+    st.error(logged_explanation(action, exc), icon=":material/error:")
 
 
 def attempt(action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from clustering.clusters.members import name_of
 from clustering.files.discover import ImageRef
 
 # Formats that are compressed already: stored as they are (deflating them wastes time).
@@ -31,7 +32,7 @@ def folder_names(clusters: Sequence[int], cluster_names: Mapping[int, str] | Non
     out: dict[int, str] = {}
     taken: set[str] = set()
     for cluster in sorted(set(int(c) for c in clusters)):
-        folder = folder_name(names.get(cluster, f"cluster {cluster}"), cluster)
+        folder = folder_name(name_of(cluster, names), cluster)
         if folder.lower() in taken:
             folder = f"{folder}_{cluster}"
         taken.add(folder.lower())

@@ -33,9 +33,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from clustering.assign import place_images
 from clustering.cache import default_cache_dir
+from clustering.clusters.members import default_names
 from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write_bundle
-from clustering.export.saved_model import SavedModel, place_images
+from clustering.export.saved_model import SavedModel
+from clustering.export.tables import result_record, run_labels
 from clustering.files.discover import Discovery, discover
 from clustering.settings import Settings
 from dashboard import compute, sources, state
@@ -402,11 +405,11 @@ def bundle_maker(analysis: compute.Analysis) -> Callable[[], bytes]:
     run by the download button when clicked, outside the session (no session state).
     """
     names = dict(cluster_names(analysis))
-    record = analysis.result.record(input_label=analysis.run.source.label)
+    record = result_record(analysis.result, input_label=analysis.run.source.label)
     record["source"] = describe_source(analysis.run.source)
     keep = dict((st.session_state.get(state.KEEP_CHOICES) or {}).get("keep", {}))
     truth = st.session_state.get(state.TRUTH)
-    labels = analysis.result.labels(names)
+    labels = run_labels(analysis.result, names)
     result = analysis.result
     return lambda: write_bundle(Bundle(
         run=record, labels=labels, cluster_names=names,
@@ -463,13 +466,13 @@ def _reopen(bundle: Bundle, label: str) -> str:
     if k is not None:
         low, high = state.setting("k_range")
         st.session_state["k_range"] = (min(low, k), max(high, k))
-    analysis = compute.analyse(feature_run)
+    analysis = compute.session_analysis(feature_run)
     if k is not None and k != analysis.k:
         st.session_state[state.K] = k
-        analysis = compute.analyse(feature_run)
+        analysis = compute.session_analysis(feature_run)
     st.session_state[state.NAMES] = {"for": combine(analysis.key, analysis.k),
                                      "names": {int(c): n for c, n in bundle.cluster_names.items()}
-                                     or {c: f"cluster {c}" for c in range(analysis.k)}}
+                                     or default_names(analysis.k)}
     key = compute.source_key(feature_run.source)
     st.session_state[state.KEEP_CHOICES] = {"for": key, "keep": {
         f: c == "keep" for f, c in bundle.review.items()}}

@@ -17,22 +17,17 @@ refused later, file by file, by :mod:`clustering.files.discover`.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
 
-from clustering.errors import ClusterLensError, InputError
+from clustering.config import CONFIG_NAME, config_value
+from clustering.errors import InputError
 
 ROOTS_ENV = "CLUSTERLENS_ROOTS"
-CONFIG_NAME = Path(".streamlit") / "clusterlens.toml"
 
 
 class PathRefused(InputError):
     """A typed server path is not allowed or not usable; the message says why."""
-
-
-class RootsConfigError(ClusterLensError):
-    """The roots configuration file cannot be read."""
 
 
 def configured_roots(app_dir: str | os.PathLike, demo_dir: str | os.PathLike,
@@ -40,13 +35,13 @@ def configured_roots(app_dir: str | os.PathLike, demo_dir: str | os.PathLike,
     """The allowed roots: demo folder, ``$CLUSTERLENS_ROOTS``, then the config file's.
 
     Each root is resolved (symlinks followed); duplicates and roots that do not
-    exist are dropped. Raises :class:`RootsConfigError` for an unreadable config.
+    exist are dropped. Raises :class:`~clustering.errors.ConfigError` for an unreadable config.
     """
     environ = os.environ if environ is None else environ
     app_dir = Path(app_dir)
     candidates = [Path(demo_dir)]
     candidates += [Path(p) for p in environ.get(ROOTS_ENV, "").split(os.pathsep) if p.strip()]
-    candidates += [app_dir / p for p in _config_roots(app_dir / CONFIG_NAME)]
+    candidates += [app_dir / p for p in _config_roots(app_dir)]
     roots: list[Path] = []
     for candidate in candidates:
         root = candidate.expanduser().resolve()
@@ -55,18 +50,14 @@ def configured_roots(app_dir: str | os.PathLike, demo_dir: str | os.PathLike,
     return roots
 
 
-def _config_roots(path: Path) -> list[str]:
-    """``roots`` from the TOML config file (none when the file is absent)."""
-    if not path.is_file():
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RootsConfigError(f"cannot read {path}: {exc}") from None
-    roots = data.get("roots", [])
-    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
-        raise RootsConfigError(f"{path}: 'roots' must be a list of folder paths (strings)")
-    return roots
+def _config_roots(app_dir: Path) -> list[str]:
+    """``roots`` from the config file (none when the file is absent)."""
+    return config_value("roots", _is_list_of_text, "a list of folder paths (strings)",
+                        app_dir) or []
+
+
+def _is_list_of_text(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def resolve_inside(text: str, roots: Sequence[Path]) -> Path:

@@ -12,15 +12,16 @@ import streamlit as st
 
 from clustering.clusters.members import clusters_overview, typical_order
 from clustering.export.colours import cluster_colour
-from clustering.export.tables import csv_bytes, json_bytes
+from clustering.export.report import build_report
+from clustering.export.tables import csv_bytes, json_bytes, result_record, run_labels
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
 from dashboard import added_map, choices, compute, router, sources, state, thumbnails
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
 from dashboard.fingerprint import combine
-from dashboard.galleries import page_count, page_items
 from dashboard.image_map import image_map
+from dashboard.paging import page_slice, range_text
 
 router.ensure_routed(__file__)
 
@@ -34,15 +35,10 @@ MAP_LABELS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 @st.fragment
 def gallery(order: np.ndarray, images: Sequence[ImageRef], key: str) -> None:
     """One cluster's thumbnails, a page at a time (paging reruns only this part)."""
-    pages = page_count(len(order), PER_PAGE)
-    page = 1
-    if pages > 1:
-        page = int(st.number_input(f"Page (of {pages})", 1, pages, step=1, key=f"page_{key}"))
-    shown = page_items(order, page, PER_PAGE)
-    start = (min(max(1, page), pages) - 1) * PER_PAGE
-    st.caption(f"Images {start + 1}–{start + len(shown)} of {len(order)}, most typical first "
-               f"(nearest the centre of the cluster).")
-    thumbnails.show_thumbnails([images[i] for i in shown])
+    shown = page_slice(len(order), PER_PAGE, f"page_{key}")
+    st.caption(f"{range_text(shown, len(order), 'Images')}, most typical first (nearest the "
+               f"centre of the cluster).")
+    thumbnails.show_thumbnails([images[i] for i in order[shown]])
 
 
 @st.dialog("Cluster", width="large")
@@ -153,8 +149,8 @@ gallery(order, images, f"{analysis.clustering_key}_{cluster}")
 
 st.subheader("Downloads")
 labels_csv = csv_bytes(choices.review_columns(  # + duplicates, flags if known
-    analysis, analysis.result.labels(names)))
-record = analysis.result.record(input_label=analysis.run.source.label)
+    analysis, run_labels(analysis.result, names)))
+record = result_record(analysis.result, input_label=analysis.run.source.label)
 cols = st.columns(4)
 cols[0].download_button("Labels (CSV)", labels_csv, "labels.csv", "text/csv", on_click="ignore",
                         icon=":material/table:")
@@ -166,5 +162,5 @@ cols[2].download_button("Images by cluster (.zip)",
                         "clusters.zip", "application/zip", on_click="ignore",
                         icon=":material/folder_zip:")
 cols[3].download_button("Report (HTML)",
-                        lambda: analysis.result.report(names),
+                        lambda: build_report(analysis.result, names),
                         "report.html", "text/html", on_click="ignore", icon=":material/summarize:")

@@ -7,6 +7,8 @@ from pathlib import PurePosixPath
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from clustering.clusters.members import named_clusters
+from clustering.export.saved_model import UNSURE_QUANTILE
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
 from dashboard import (added_map, compute, distributed, errors, persist, router, sources, state,
@@ -30,7 +32,8 @@ def use_uploads(files: list[UploadedFile], widget_key: str, label: str) -> None:
         try:
             found = sources.save_session_upload(uploads)
         except Exception as exc:  # too large, unwritable ...: a message, not a traceback
-            signatures[widget_key] = (signature, errors.explain(exc, "saving the upload"))
+            signatures[widget_key] = (signature,
+                                      errors.logged_explanation("saving the upload", exc))
         else:
             signatures[widget_key] = (signature, None)
             state.set_source(state.DataSource(label, found))
@@ -91,7 +94,8 @@ def run_reopen(fn, *args) -> None:
     try:
         st.session_state["reopen_message"] = ("success", fn(*args))
     except Exception as exc:  # refused bundle, folder not allowed, images gone: in words
-        st.session_state["reopen_message"] = ("error", errors.explain(exc, "reopening the run"))
+        st.session_state["reopen_message"] = (
+            "error", errors.logged_explanation("reopening the run", exc))
 
 
 def add_found(found: Discovery) -> None:
@@ -104,12 +108,13 @@ def add_found(found: Discovery) -> None:
 def show_added(reopened: dict, added: dict) -> None:
     """The saved map with the new images on it, and the new images by cluster."""
     bundle, table = reopened["bundle"], added["table"]
-    names = {**{int(c): f"cluster {c}" for c in bundle.labels["cluster"]}, **bundle.cluster_names}
+    names = named_clusters(bundle.labels["cluster"], bundle.cluster_names)
     unsure, known = int(table["unsure"].sum()), int(table["clustered"].sum())
     st.write(f"**{len(table)} images placed**: {len(table) - known} new, {unsure} of them "
-             f"*unsure* (farther from their cluster's centre than 95 % of the images clustered "
-             f"there)" + (f"; {known} were already in the saved run and keep their cluster"
-                          if known else "") + ".")
+             f"*unsure* (farther from their cluster's centre than {UNSURE_QUANTILE * 100:.0f} % "
+             f"of the images clustered there)"
+             + (f"; {known} were already in the saved run and keep their cluster"
+                if known else "") + ".")
     added_map.show_added_map()
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")

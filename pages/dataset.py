@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from clustering.clusters.members import default_name, named_clusters
 from dashboard import distributed, errors, router, thumbnails
 from dashboard.charts import scatter_figure
 
@@ -42,7 +43,7 @@ if per_node:
 
 sample = errors.attempt("drawing the map", distributed.map_sample, folder)
 if sample is not None and len(sample):
-    names = {int(c): f"cluster {c}" for c in sorted(sample["cluster"].unique())}
+    names = named_clusters(sample["cluster"])
     shown = "every image" if len(sample) >= counts.get("clustered", 0) else \
         f"a sample of {len(sample):,} (every cluster represented)"
     st.subheader("Map")
@@ -52,7 +53,7 @@ if sample is not None and len(sample):
 
 st.subheader("One cluster")
 cluster = st.selectbox("Cluster", range(len(sizes)), key="dataset_cluster",
-                       format_func=lambda c: f"cluster {c} ({sizes[c]:,} images)")
+                       format_func=lambda c: f"{default_name(c)} ({sizes[c]:,} images)")
 if cluster is not None:
     rows = errors.attempt("reading the cluster", distributed.cluster_rows, folder, int(cluster))
     if rows is not None:

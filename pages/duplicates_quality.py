@@ -11,8 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from clustering.export.tables import csv_bytes
-from clustering.review.decisions import decided, remove_list
-from clustering.review.quality import FLAGS, QualityScorer, flag_counts
+from clustering.files.limits import human_size
+from clustering.review.decisions import decided, remove_list, similar_apart
+from clustering.review.quality import (FLAGS, OUTLIER_MIN_CLUSTER, RULES, QualityScorer,
+                                       flag_counts)
 from clustering.review.summary import review_summary
 from dashboard import choices, compute, errors, router, side_by_side, sources, state, thumbnails
 from dashboard.paging import page_slice, range_text
@@ -28,19 +30,7 @@ PER_ROW = 6
 MEMBERS_PER_PAGE = 24
 PAIRS_PER_PAGE = 8
 IMAGES_PER_PAGE = 24
-FLAG_SCORES = {"low_information": "entropy", "too_dark": "brightness", "too_bright": "brightness",
-               "blurry": "sharpness", "tiny": "short_side", "odd_aspect": "aspect_ratio",
-               "grayscale": "saturation", "outlier": "outlier_z",
-               "between_clusters": "silhouette"}
 CLUSTER_FLAGS = ("outlier", "between_clusters")
-
-
-def size_text(n_bytes: int) -> str:
-    for unit in ("B", "KB", "MB"):
-        if n_bytes < 1024 or unit == "MB":
-            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
-        n_bytes /= 1024
-    return ""
 
 
 def short(name: str) -> str:
@@ -68,7 +58,7 @@ def draw_members(members: pd.DataFrame, refs: dict, key: str) -> None:
                 # The caption under the box, so boxes stay in line when captions wrap.
                 star = "★ suggested keeper  \n" if row.suggested else ""
                 st.caption(f"{star}{escape(short(row.file))}  \n{row.width}×{row.height} px · "
-                           f"{size_text(int(row.file_size))}")
+                           f"{human_size(row.file_size)}")
 
 
 def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None:
@@ -87,14 +77,6 @@ def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None
                            "Page of this group")
         st.caption(range_text(shown, len(members), "Images"))
         draw_members(members.iloc[shown], refs, key)
-
-
-def apart(similar: pd.DataFrame, dupes: pd.DataFrame) -> pd.DataFrame:
-    """Similar pairs whose two files are not in one duplicate group (a failed link between
-    two copies of one shot is no news)."""
-    group = dict(zip(dupes["file"], dupes["group"]))
-    a, b = similar["file_a"].map(group), similar["file_b"].map(group)
-    return similar[a.isna() | (a != b)].reset_index(drop=True)
 
 
 def similar_caption(row: Any) -> str:
@@ -131,7 +113,7 @@ def flag_caption(row: dict, flags: list[str]) -> str:
     parts = [short(row["file"])]
     for flag in flags:
         if row[flag]:
-            score = FLAG_SCORES[flag]
+            score = RULES[flag][0]
             parts.append(f"{flag}: {score} = {row[score] + 0.0:.3g}")  # no "-0"
     return "  \n".join(parts)
 
@@ -203,7 +185,7 @@ if finder is not None:
                            disabled=removal.empty)
 
     st.subheader("Similar shots (not duplicates)")
-    similar = apart(finder.similar_, dupes)
+    similar = similar_apart(finder.similar_, dupes)
     if similar.empty:
         st.caption("No pairs of different shots look alike at this sensitivity.")
     else:
@@ -243,8 +225,9 @@ if scored is not None:
             clusters[["file", "cluster"]], on="file").sort_values(
             ["cluster", "outlier_z"], ascending=[True, False])
         if outliers.empty:
-            st.success("No outliers in the current clustering (clusters of fewer than 5 "
-                       "images get no outlier score).", icon=":material/check_circle:")
+            st.success(f"No outliers in the current clustering (clusters of fewer than "
+                       f"{OUTLIER_MIN_CLUSTER} images get no outlier score).",
+                       icon=":material/check_circle:")
         else:
             per_cluster = outliers["cluster"].value_counts().sort_index()
             cluster = st.selectbox(

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from clustering.review.evaluate import (METRICS, EvaluationInputError, best_k, evaluate, labelings,
-                                 score_labelings)
+from clustering.clusters.members import name_of
+from clustering.review.evaluate import (METRICS, EvaluationInputError, best_k, evaluate,
+                                        score_labelings)
 from clustering.review.truth import truth_from_bytes, truth_header
 from clustering.review.truth_columns import truth_columns
 from dashboard import choices, compute, errors, router, sources, state
+from dashboard.charts import contingency_figure
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
@@ -28,12 +29,6 @@ DEMO_LABELS = router.APP_DIR / "demo" / "labels.csv"
 METRIC_LABELS = {"homogeneity": "Homogeneity", "completeness": "Completeness",
                  "v_measure": "V-measure", "nmi": "NMI", "ari": "ARI"}
 LISTED = 20  # unmatched files listed by name
-
-
-@st.cache_data(show_spinner="Clustering at every k of the sweep…", max_entries=16)
-def _labelings(key: str, ks: tuple[int, ...], seed: int, n_init: int,
-               _reduced: np.ndarray) -> dict[int, np.ndarray]:
-    return labelings(_reduced, ks, seed=seed, n_init=n_init)
 
 
 TRUTH_UPLOAD = "truth_upload"  # {"for": source key, "name": shown name, "data": CSV bytes}
@@ -96,18 +91,10 @@ def is_demo(data: state.DataSource) -> bool:
         return False
 
 
-def heatmap(table: pd.DataFrame, names: dict[int, str]) -> go.Figure:
-    rows = [names.get(int(c), f"cluster {c}") if str(c).lstrip("-").isdigit() else str(c)
-            for c in table.index]
-    figure = go.Figure(go.Heatmap(z=table.to_numpy(), x=[str(c) for c in table.columns], y=rows,
-                                  colorscale="Blues", text=table.to_numpy(),
-                                  texttemplate="%{text}", hovertemplate=(
-                                      "%{y} · %{x}: %{z} images<extra></extra>")))
-    figure.update_layout(title="Images per cluster and true label",
-                         xaxis_title="true label", yaxis_title="cluster",
-                         yaxis_autorange="reversed", height=120 + 40 * len(rows),
-                         margin={"t": 60, "b": 40})
-    return figure
+def named_rows(table: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
+    """``table`` with its cluster rows shown by their names."""
+    return table.rename(index=lambda c: name_of(c, names)
+                        if str(c).lstrip("-").isdigit() else str(c))
 
 
 st.title("Evaluate")
@@ -156,13 +143,11 @@ if result.only_in_truth or result.only_in_labels:
             st.warning(f"{len(files)} files {text} (left out of the scores): {shown}",
                        icon=":material/warning:")
 
-st.plotly_chart(heatmap(result.contingency, names), key="contingency")
+st.plotly_chart(contingency_figure(named_rows(result.contingency, names), "cluster", "true label",
+                                   title="Images per cluster and true label"), key="contingency")
 
 st.subheader("Every k of the sweep")
-ks = tuple(int(k) for k in analysis.sweep.ks_)
-settings = analysis.run.settings
-by_k = errors.attempt("clustering at every k", _labelings, analysis.key, ks,
-                      settings.seed, settings.n_init, analysis.reduction.reduced)
+by_k = errors.attempt("clustering at every k", compute.labelings_of_sweep, analysis)
 if by_k is not None:
     table = score_labelings(by_k, analysis.names, truth)
     metric = st.columns(4)[0].selectbox("Best k by", METRICS, index=METRICS.index("ari"),

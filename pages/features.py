@@ -45,7 +45,7 @@ def extract(settings: Settings) -> None:
         for key in (state.K, state.K_FOR, state.NAMES):
             st.session_state.pop(key, None)
         status.update(label="Reducing and trying each k…")
-        analysis = errors.attempt("trying each k", compute.analyse, feature_run)
+        analysis = errors.attempt("trying each k", compute.session_analysis, feature_run)
         if analysis is None:
             status.update(label="Features extracted; clustering is not possible",
                           state="error")
@@ -85,8 +85,8 @@ def weights_uploaded(key: str, model: str, layer: str) -> None:
     try:
         st.session_state[WEIGHTS_NOTE] = ("success", use_weights(file.getvalue(), model, layer))
     except Exception as exc:  # a message, never a traceback
-        errors.log_error("checking the weights file", exc)
-        st.session_state[WEIGHTS_NOTE] = ("error", errors.explain(exc, "checking the weights file"))
+        st.session_state[WEIGHTS_NOTE] = (
+            "error", errors.logged_explanation("checking the weights file", exc))
 
 
 def use_weights(data: bytes, model: str, layer: str) -> str:

@@ -7,7 +7,8 @@ import argparse
 from clustering.cli.common import (EXIT_INPUT, CommandError, add_reading_options, find_images,
                                    progress_bar)
 from clustering.export.tables import write_csv
-from clustering.export.saved_model import MODEL_FILE, UNSURE_QUANTILE, SavedModel, place_images
+from clustering.assign import place_images
+from clustering.export.saved_model import MODEL_FILE, UNSURE_QUANTILE, SavedModel
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

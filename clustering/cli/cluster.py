@@ -16,7 +16,10 @@ from clustering.features.extract import FeatureSet
 from clustering.clusters.kmeans import check_k
 from clustering.errors import ImageLoadError
 from clustering.images.loading import open_image
+from clustering.export.report import build_report
+from clustering.export.run_folder import write_run
 from clustering.pipeline import analyse
+from clustering.review.names import names_for_run
 from clustering.reduce.pca import parse_pca
 from clustering.settings import MAP_METHODS
 from clustering.settings import Settings
@@ -181,8 +184,8 @@ def cluster(args: argparse.Namespace) -> int:
             check_k(args.k, len(found.images))
         feats = features_for(args, found, settings)
     result = analyse(feats, settings, found)
-    suggestions = result.suggest_names()
-    paths = result.write(args.out, suggestions.names)
+    suggestions = names_for_run(result)
+    paths = write_run(result, args.out, suggestions.names)
     sizes = np.bincount(result.clustering.labels, minlength=result.clustering.k)
     print(f"clustered {len(feats.names)} image(s) into k={result.clustering.k} clusters "
           f"(sizes {', '.join(map(str, sizes))}); {len(result.skipped)} skipped")
@@ -197,6 +200,6 @@ def cluster(args: argparse.Namespace) -> int:
     if args.report:
         report = Path(args.report)
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_bytes(result.report(suggestions.names))
+        report.write_bytes(build_report(result, suggestions.names))
         print(f"wrote the report to {report}")
     return 0

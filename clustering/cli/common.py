@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from clustering.errors import ClusterLensError, InputError, InvalidK, WeightsUnavailable
+from clustering.errors import (Cancelled, ClusterLensError, ConfigError, InputError, InvalidK,
+                               WeightsUnavailable)
 from clustering.features.extract import FeatureSet
 from clustering.files.discover import Discovery, discover
 from clustering.images.engine import Progress
@@ -31,7 +32,7 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES_HELP = """exit codes:
   0  success
   1  unexpected failure
-  2  bad arguments
+  2  bad arguments or configuration file (.streamlit/clusterlens.toml)
   3  input missing or unusable, or no loadable images
   4  k not valid for this many images
   5  model weights unavailable or unusable
@@ -181,6 +182,8 @@ def progress_bar(total: int, what: str,
 EXIT_FOR: tuple[tuple[type[ClusterLensError], int, str], ...] = (
     (InvalidK, EXIT_K, "; choose a smaller --k"),
     (WeightsUnavailable, EXIT_WEIGHTS, ""),
+    (ConfigError, EXIT_USAGE, ""),
+    (Cancelled, EXIT_INTERRUPTED, ""),
     (ClusterLensError, EXIT_INPUT, ""),  # unusable input, images or tables
 )
 

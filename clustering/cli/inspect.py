@@ -11,10 +11,11 @@ from clustering.cli.cluster import k_value
 from clustering.cli.common import (EXIT_INPUT, EXIT_WEIGHTS, CommandError, add_input_options,
                                    arg_type, features_for, find_images, progress_bar,
                                    settings_from_args)
-from clustering.clusters.kmeans import check_k
+from clustering.clusters.kmeans import MIN_IMAGES_TO_CLUSTER, check_k
 from clustering.export.tables import neutralise, write_csv
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import Discovery, Skipped
+from clustering.export.tables import clusters_frame
 from clustering.pipeline import analyse
 from clustering.review.duplicates import DuplicateFinder, compute_signatures, parse_sensitivity
 from clustering.review.evaluate import EvaluationInputError, evaluate, read_labels, read_truth
@@ -117,10 +118,11 @@ def _clusters(args: argparse.Namespace, found: Discovery) -> tuple[pd.DataFrame 
     if args.k is not None:
         check_k(args.k, len(found.images))
     features = features_for(args, found, settings)
-    if len(features.names) < 3:
-        return None, "no outlier flags: fewer than 3 loadable images to cluster"
+    if len(features.names) < MIN_IMAGES_TO_CLUSTER:
+        return None, (f"no outlier flags: fewer than {MIN_IMAGES_TO_CLUSTER} loadable images "
+                      f"to cluster")
     result = analyse(features, settings, found)
-    return result.clusters_frame(), f"outliers among k={result.clustering.k} clusters"
+    return clusters_frame(result), f"outliers among k={result.clustering.k} clusters"
 
 
 def _default_quality_model(args: argparse.Namespace) -> str:

@@ -16,6 +16,7 @@ from clustering.errors import InvalidK, TooFewImages
 from clustering.settings import Settings
 
 MINIBATCH_ABOVE = 50_000  # MiniBatchKMeans for more images than this
+MIN_IMAGES_TO_CLUSTER = 3  # k is at least 2 and smaller than the number of images
 
 
 # k-means' OpenMP threads: half the cores. Its threads meet at a barrier after every
@@ -43,10 +44,16 @@ def _kmeans(k: int, n_samples: int, n_init: int, random_state: int,
     return KMeans(n_clusters=k, init="k-means++", n_init=n_init, random_state=random_state)
 
 
+def check_enough_images(n_samples: int) -> None:
+    """Raise :class:`TooFewImages` below :data:`MIN_IMAGES_TO_CLUSTER` images."""
+    if n_samples < MIN_IMAGES_TO_CLUSTER:
+        raise TooFewImages(f"only {n_samples} loadable image(s): at least "
+                           f"{MIN_IMAGES_TO_CLUSTER} are needed to cluster")
+
+
 def check_k(k: int, n_samples: int) -> None:
     """Raise :class:`TooFewImages` or :class:`InvalidK` unless 2 <= k < number of images."""
-    if n_samples < 3:
-        raise TooFewImages(f"only {n_samples} loadable image(s): at least 3 are needed to cluster")
+    check_enough_images(n_samples)
     if not 2 <= k < n_samples:
         raise InvalidK(f"k must be at least 2 and smaller than the number of images "
                          f"({n_samples}); got k={k}")

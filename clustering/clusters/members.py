@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 
+def default_name(cluster: int) -> str:
+    """``"cluster 3"``: the name a cluster has until the user renames it."""
+    return f"cluster {int(cluster)}"
+
+
 def default_names(k: int) -> dict[int, str]:
-    """``{0: "cluster 0", ...}``: the names clusters have until the user renames them."""
-    return {c: f"cluster {c}" for c in range(k)}
+    """``{0: "cluster 0", ...}`` for clusters ``0..k-1``."""
+    return {c: default_name(c) for c in range(k)}
+
+
+def name_of(cluster: int, names: Mapping[int, str] | None = None) -> str:
+    """``cluster``'s name in ``names``, else its default name."""
+    return (names or {}).get(int(cluster)) or default_name(cluster)
+
+
+def named_clusters(clusters: Iterable[int],
+                   names: Mapping[int, str] | None = None) -> dict[int, str]:
+    """``{cluster: name}`` for every cluster in ``clusters`` (default names where
+    ``names`` has none), plus any other entries of ``names``."""
+    return {**{int(c): default_name(c) for c in set(clusters)}, **dict(names or {})}
 
 
 def typical_order(labels: np.ndarray, distances: np.ndarray, cluster: int) -> np.ndarray:

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clustering.errors import ClusterLensError, first_line
 from clustering.files.discover import Discovery, ImageRef
 from clustering.distributed.layout import (SHARD_SIZE, DatasetError, DatasetInfo, DatasetLayout,
                                            listing_sha1, write_atomic, write_table)
@@ -34,6 +35,7 @@ DECODE_THREADS = 2  # decoder threads per actor, as the single-machine default
 MAX_ATTEMPTS = 3  # Ray Data runs over the shards still missing (lost nodes, crashed actors)
 
 ExtractorFactory = Callable[[], FeatureExtractor]
+ShardCallback = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -157,8 +159,14 @@ class DistributedExtraction:
         self.layout.write_info(info)
         return info
 
-    def run(self, discovery: Discovery) -> ExtractionReport:
-        """Extract every shard not finished yet; needs a connected Ray session."""
+    def run(self, discovery: Discovery, on_shard: ShardCallback | None = None) -> ExtractionReport:
+        """Extract every shard not finished yet; needs a connected Ray session.
+
+        ``on_shard(marker)`` is called on the driver as each shard finishes, with the
+        shard's ``done`` marker (shard, node, counts); it may raise (e.g.
+        :class:`~clustering.errors.Cancelled`) to stop the run between shards: the
+        actors are stopped and the finished shards kept for a later resume.
+        """
         start = time.perf_counter()
         info = self.prepare(discovery)
         resumed = self.layout.done_shards()
@@ -168,9 +176,11 @@ class DistributedExtraction:
             if not pending:
                 break
             try:
-                self._run_shards(pending)
+                self._run_shards(pending, on_shard)
+            except ClusterLensError:  # a stop asked by the caller: not a lost node
+                raise
             except Exception as exc:  # a lost node fails the whole Ray Data run: run the rest
-                error = f" (last error: {type(exc).__name__}: {str(exc).splitlines()[0]})"
+                error = f" (last error: {type(exc).__name__}: {first_line(exc)})"
         missing = sorted(set(range(info.shards)) - self.layout.done_shards())
         if missing:
             raise DatasetError(f"{len(missing)} shard(s) still unfinished after {MAX_ATTEMPTS} "
@@ -183,7 +193,7 @@ class DistributedExtraction:
                                 images_per_node=self.layout.images_per_node(),
                                 seconds=time.perf_counter() - start)
 
-    def _run_shards(self, shards: list[int]) -> None:
+    def _run_shards(self, shards: list[int], on_shard: ShardCallback | None) -> None:
         import ray
         import ray.data
 
@@ -192,12 +202,18 @@ class DistributedExtraction:
         size = min(size, len(shards))
         items = ray.data.from_items([{"shard": s} for s in shards],
                                     override_num_blocks=len(shards))
-        items.map_batches(ShardExtractor, batch_size=1,
-                          compute=ray.data.ActorPoolStrategy(size=size),
-                          fn_constructor_kwargs={"factory": self.factory,
-                                                 "dataset": str(self.layout.folder),
-                                                 "batch_size": self.batch_size,
-                                                 "cpus": self.cpus_per_actor},
-                          num_cpus=self.cpus_per_actor, num_gpus=self.gpus_per_actor or None,
-                          ).materialize()
+        results = items.map_batches(
+            ShardExtractor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=size),
+            fn_constructor_kwargs={"factory": self.factory, "dataset": str(self.layout.folder),
+                                   "batch_size": self.batch_size, "cpus": self.cpus_per_actor},
+            num_cpus=self.cpus_per_actor, num_gpus=self.gpus_per_actor or None)
+        # Streamed, not materialised: each shard's report reaches the driver as it is done,
+        # and closing the stream early (a stop) shuts the actors down.
+        rows = iter(results.iter_rows())
+        try:
+            for row in rows:
+                if on_shard is not None:
+                    on_shard(self.layout.marker(int(row["shard"])))
+        finally:
+            getattr(rows, "close", lambda: None)()
 

@@ -92,10 +92,14 @@ class DatasetLayout:
             return set()
         return {int(p.stem.split("-")[1]) for p in folder.glob("shard-*.json")}
 
+    def marker(self, shard: int) -> dict[str, Any]:
+        """The ``done`` marker of a finished shard: node, counts, seconds."""
+        return json.loads(self.shard_file("done", shard, ".json").read_text())
+
     def markers(self) -> Iterator[dict[str, Any]]:
         """Every ``done`` marker, in shard order."""
         for shard in sorted(self.done_shards()):
-            yield json.loads(self.shard_file("done", shard, ".json").read_text())
+            yield self.marker(shard)
 
     def images_per_node(self) -> dict[str, int]:
         """Images extracted by each Ray node (by node id), over every finished shard."""

@@ -20,16 +20,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sklearn.decomposition import PCA
 
 from clustering.files.discover import Skipped
 from clustering.distributed.layout import DatasetError, DatasetLayout, write_table
-from clustering.export.tables import labels_frame, safe_frame, skipped_frame, write_csv, write_json
+from clustering.export.tables import (labels_frame, run_record, safe_frame, skipped_frame,
+                                      write_csv, write_json)
 from clustering.features.extract import FeatureSet
-from clustering.clusters.kmeans import (MINIBATCH_ABOVE, ImageClusterer, KSweep, check_k,
-                                        nearest_centroids)
-from clustering.pipeline import Settings, run_record
-from clustering.reduce.pca import FeatureReducer
+from clustering.clusters.kmeans import MINIBATCH_ABOVE, KSweep, check_k, nearest_centroids
+from clustering.pipeline import choose_k, cluster_at, reduce_features
+from clustering.reduce.pca import FeatureReducer, fit_plane, on_plane
+from clustering.settings import Settings
 
 FIT_SAMPLE = MINIBATCH_ABOVE  # images the driver fits on: exact k-means up to this size
 PARTITION_ABOVE = 100_000  # results also written partitioned by cluster above this many
@@ -41,14 +41,13 @@ class ScaleModel:
 
     reducer: FeatureReducer
     centers: np.ndarray
-    projection: PCA | None  # None: the map is all zeros (fewer than 2 dimensions)
+    plane: tuple[np.ndarray, np.ndarray]  # the 2-D map's mean and axes (fit_plane)
 
     def apply(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """Cluster, distance to its centroid and map position of each row."""
         reduced = self.reducer.transform(features).astype(np.float64)
         labels, distances = nearest_centroids(reduced, self.centers)
-        coords = (np.zeros((len(reduced), 2)) if self.projection is None
-                  else self.projection.transform(reduced.astype(np.float32)))
+        coords = on_plane(reduced, self.plane)
         return {"cluster": labels.astype(np.int32), "distance_to_centroid": distances,
                 "x": coords[:, 0], "y": coords[:, 1]}
 
@@ -98,22 +97,11 @@ def fit_sample(sample: np.ndarray, settings: Settings) -> ScaleFit:
     """PCA, k (given or from the sweep), k-means++ and the 2-D map fitted on ``sample``."""
     start = time.perf_counter()
     check_k(settings.k or 2, len(sample))
-    reducer = FeatureReducer(settings.pca, whiten=settings.whiten, normalize=settings.normalize,
-                             random_state=settings.seed).fit(sample)
-    reduced = reducer.transform(sample)
-    sweep = None
-    if settings.k is None:
-        sweep = KSweep(settings.k_min, settings.k_max, n_init=settings.n_init,
-                       random_state=settings.seed).fit(reduced)
-        k, reason = sweep.choice_.k, sweep.choice_.rule
-    else:
-        k, reason = settings.k, "given by the user"
-    centers = ImageClusterer(k, n_init=settings.n_init,
-                             random_state=settings.seed).fit(reduced).cluster_centers_
-    projection = None
-    if len(reduced) >= 2 and reduced.shape[1] >= 2:
-        projection = PCA(n_components=2, random_state=settings.seed).fit(reduced)
-    model = ScaleModel(reducer, np.asarray(centers, dtype=np.float64), projection)
+    reduction = reduce_features(sample, settings)
+    k, reason, sweep = choose_k(reduction.reduced, settings)
+    centers = cluster_at(reduction.reduced, k, settings).centers
+    model = ScaleModel(reduction.reducer, np.asarray(centers, dtype=np.float64),
+                       fit_plane(reduction.reduced, settings.seed))
     return ScaleFit(model, k, reason, sweep, len(sample), time.perf_counter() - start)
 
 

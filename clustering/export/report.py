@@ -11,17 +11,15 @@ import base64
 import html
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from clustering.clusters.members import clusters_overview, typical_order
 from clustering.errors import ImageLoadError
 from clustering.export.colours import cluster_colour
+from clustering.export.tables import result_record
 from clustering.images.loading import make_thumbnail
-
-if TYPE_CHECKING:  # the report is drawn from a finished run; no import at run time
-    from clustering.pipeline import RunResult
+from clustering.results import RunResult
 
 REPORT_TYPICAL = 8  # typical images shown per cluster
 REPORT_THUMB = 128  # thumbnail long side (px) in the cluster rows
@@ -105,15 +103,16 @@ def map_svg(coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
             f"{dots}{centres}</svg>{note}")
 
 
-def build_report(result: RunResult, cluster_names: Mapping[int, str], read_image: ReadImage,
+def build_report(result: RunResult, cluster_names: Mapping[int, str],
                  progress: ReportProgress | None = None, title: str = "ClusterLens report") -> bytes:
     """The report of ``result`` as UTF-8 HTML bytes (what the CLI writes and a page offers).
 
-    ``read_image(name)`` gives an image's bytes; unreadable images are shown as missing.
+    Images are read with ``result.read_image``; unreadable ones are shown as missing.
     """
     run = result.clustering
     names = result.features.names
-    record = result.record()
+    read_image = result.read_image
+    record = result_record(result)
     summary = clusters_overview(run.labels, run.distances, run.silhouettes, names, cluster_names)
     rows, centres = [], {}
     for done, row in enumerate(summary.itertuples(index=False), 1):

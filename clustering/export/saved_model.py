@@ -17,24 +17,17 @@ import os
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 from sklearn.preprocessing import normalize
 
 from clustering.clusters.kmeans import nearest_centroids
 from clustering.errors import InputError
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from clustering.files.discover import ImageRef
-    from clustering.features.base import FeatureExtractor
-    from clustering.features.extract import FeatureSet
-    from clustering.images.engine import ProgressCallback
-    from clustering.pipeline import RunResult
+from clustering.features.extract import FeatureSet
+from clustering.reduce.pca import fit_plane, on_plane
+from clustering.results import RunResult
 
 MODEL_FILE = "model.npz"
 FORMAT_VERSION = 1
@@ -90,7 +83,7 @@ class SavedModel:
             pca = reducer.pca_
             mean, components = pca.mean_, pca.components_
             scale = np.sqrt(pca.explained_variance_) if pca.whiten else np.ones(len(components))
-        map_mean, map_components = _fit_map(reduced, result.settings.seed)
+        map_mean, map_components = fit_plane(reduced, result.settings.seed)
         clustering = result.clustering
         limits = np.array([np.quantile(clustering.distances[clustering.labels == c],
                                        UNSURE_QUANTILE) if np.any(clustering.labels == c)
@@ -124,7 +117,7 @@ class SavedModel:
         inverse distance), in the map's own coordinates.
         """
         if self.reduced is None or not len(self.reduced):
-            return ((reduced - self.map_mean) @ self.map_components.T).astype(np.float32)
+            return on_plane(reduced, (self.map_mean, self.map_components))
         out = np.empty((len(reduced), 2), dtype=np.float32)
         k = min(MAP_NEIGHBOURS, len(self.reduced))
         for start in range(0, len(reduced), PLACE_CHUNK):
@@ -253,51 +246,3 @@ def _check_npz(data: bytes, limit: int = MAX_MODEL_BYTES) -> None:
             if size > info.file_size or total > limit:
                 raise ValueError(f"{info.filename} declares {size:,} bytes of data "
                                  f"(limit {limit:,} in all)")
-
-
-def _fit_map(reduced: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and axes of the 2-D map: the same PCA as :func:`clustering.reduce.pca.project_2d`."""
-    dim = reduced.shape[1]
-    if len(reduced) < 2 or dim < 2:
-        return np.zeros(dim), np.zeros((2, dim))
-    pca = PCA(n_components=2, random_state=seed).fit(np.asarray(reduced, dtype=np.float32))
-    return pca.mean_, pca.components_
-
-
-def extractor_for(model: SavedModel,
-                  weights: str | os.PathLike | None = None) -> FeatureExtractor:
-    """The extractor the saved run used, checked to give the same features.
-
-    ``weights`` overrides where the VGG weights file is (the saved path may not exist
-    here); its content must still be the one the run used. Raises
-    :class:`~clustering.features.weights.WeightsUnavailable` otherwise.
-    """
-    from clustering.features import make_extractor
-    from clustering.errors import WeightsUnavailable
-
-    saved = model.settings
-    extractor = make_extractor(saved.get("model", "vgg16"), saved.get("layer", "pooled"),
-                               weights if weights is not None else saved.get("weights"),
-                               saved.get("precision", "float32"))
-    expected = model.extractor.get("cache_key")
-    if extractor.cache_key != expected:
-        raise WeightsUnavailable(
-            f"the features here would differ from the saved run's: it used {expected}, this "
-            f"machine gives {extractor.cache_key} (pass the run's weights file with --weights)")
-    return extractor
-
-
-def place_images(model: SavedModel, images: Sequence[ImageRef],
-                 cache_dir: str | os.PathLike | None = None,
-                 weights: str | os.PathLike | None = None, batch_size: int = 16,
-                 progress: ProgressCallback | None = None) -> tuple[pd.DataFrame, FeatureSet]:
-    """Features of ``images`` (``ImageRef`` list; cached ones are read) placed in ``model``.
-
-    Returns :meth:`SavedModel.assign`'s table and the features (with the skipped files).
-    """
-    from clustering.cache import FeatureCache
-    from clustering.features import extract_features
-
-    features = extract_features(images, extractor_for(model, weights), FeatureCache(cache_dir),
-                                batch_size=batch_size, progress=progress)
-    return model.assign(features), features

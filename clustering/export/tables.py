@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clustering.clusters.kmeans import KSweep
+from clustering.clusters.members import name_of
+from clustering.features.extract import FeatureSet
 from clustering.files.discover import Skipped
+from clustering.reduce.pca import FeatureReducer
+from clustering.results import RunResult
+from clustering.settings import Settings
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _VERSIONED = ("numpy", "scikit-learn", "pillow", "pandas", "tensorflow", "keras",
@@ -54,8 +62,7 @@ def labels_frame(names: Sequence[str], labels: np.ndarray, distances: np.ndarray
     """One row per clustered image: file, cluster[, cluster_name], distance, x, y, extras."""
     frame = pd.DataFrame({"file": list(names), "cluster": np.asarray(labels, dtype=int)})
     if cluster_names:
-        frame["cluster_name"] = [cluster_names.get(int(c), f"cluster {c}")
-                                 for c in frame["cluster"]]
+        frame["cluster_name"] = [name_of(c, cluster_names) for c in frame["cluster"]]
     frame["distance_to_centroid"] = np.round(np.asarray(distances, dtype=float), 6)
     frame["x"] = np.round(np.asarray(coords)[:, 0].astype(float), 6)
     frame["y"] = np.round(np.asarray(coords)[:, 1].astype(float), 6)
@@ -101,3 +108,56 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def run_labels(result: RunResult, cluster_names: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """labels.csv of a run: one row per image (cluster, distance, map position[, name])."""
+    return labels_frame(result.features.names, result.clustering.labels,
+                        result.clustering.distances, result.coords, cluster_names)
+
+
+def clusters_frame(result: RunResult) -> pd.DataFrame:
+    """labels.csv's columns plus each image's ``silhouette`` (NaN outside the sample)."""
+    frame = run_labels(result)
+    frame["silhouette"] = np.round(result.clustering.silhouettes.astype(float), 6)
+    return frame
+
+
+def result_record(result: RunResult, input_label: str | None = None) -> dict[str, Any]:
+    """The ``run.json`` content of a run (``input_label``: how to name the input, the
+    folder found by default)."""
+    record = run_record(result.settings, result.features, result.reducer, result.clustering.k,
+                        result.k_reason, result.sweep, skipped=result.skipped,
+                        input_root=input_label or result.discovery.root)
+    record["map"] = result.map.describe()
+    return record
+
+
+def run_record(settings: Settings, features: FeatureSet, reducer: FeatureReducer, k: int,
+               k_reason: str, sweep: KSweep | None, skipped: list[Skipped],
+               input_root: str) -> dict[str, Any]:
+    """The ``run.json`` content: enough to reproduce the run."""
+    record: dict[str, Any] = {
+        "tool": "ClusterLens",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": input_root,
+        "settings": asdict(settings),
+        "extractor": features.extractor,
+        "pca": {"requested": settings.pca, "components": reducer.n_components_,
+                "whiten": settings.whiten, "l2_normalize": settings.normalize,
+                "explained_variance": float(reducer.cumulative_variance_[-1])
+                if len(reducer.cumulative_variance_) else None},
+        "k": {"value": k, "how": k_reason},
+        "seed": settings.seed,
+        "counts": {"found": len(features.names) + len(skipped), "clustered": len(features.names),
+                   "skipped": len(skipped),
+                   "features_computed": features.computed, "features_from_cache": features.cached},
+        "versions": library_versions(),
+        "engine": {"name": "local"},  # clustering.distributed records its Ray cluster here
+    }
+    if sweep is not None:
+        record["k"]["sweep"] = {"k": sweep.ks_, "inertia": sweep.inertias_,
+                                "mean_silhouette": sweep.silhouettes_,
+                                "knee_k": sweep.choice_.knee_k,
+                                "best_silhouette_k": sweep.choice_.best_silhouette_k}
+    return record

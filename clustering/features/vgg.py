@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from clustering.errors import WeightsUnavailable
+from clustering.errors import WeightsUnavailable, first_line
 from clustering.features.base import FeatureExtractor
 from clustering.features.keras_import import import_keras
 from clustering.features.weights import ResolvedWeights, resolve_weights
@@ -106,10 +106,10 @@ def _compile(model: str, layer: str, weights_path: Path, precision: str):
             full = constructor(weights=str(weights_path), include_top=True)
             net = keras.Model(full.inputs, full.get_layer(layer).output)
     except Exception as exc:  # wrong file, wrong shapes, not HDF5 ...
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         raise WeightsUnavailable(
             f"could not load {weights_path} into {model.upper()} "
-            f"({'without' if layer == 'pooled' else 'with'} its top layers): {first}") from None
+            f"({'without' if layer == 'pooled' else 'with'} its top layers): "
+            f"{first_line(exc)}") from None
     finally:
         keras.config.set_dtype_policy(previous)
 

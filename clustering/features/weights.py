@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from clustering.errors import WeightsUnavailable
+from clustering.errors import WeightsUnavailable, first_line
 
 _BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications"
 
@@ -125,5 +125,5 @@ def _download(spec: WeightsSpec) -> Path:
         return Path(get_file(spec.filename, origin=spec.url, cache_subdir="models",
                              file_hash=spec.md5, cache_dir=str(keras_home())))
     except Exception as exc:  # network errors come in many types
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise WeightsUnavailable(missing_message(spec, f"download failed: {first_line}")) from None
+        raise WeightsUnavailable(
+            missing_message(spec, f"download failed: {first_line(exc, 200)}")) from None

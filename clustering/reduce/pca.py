@@ -132,9 +132,34 @@ def variance_curve(X: np.ndarray, normalize_rows: bool = True,
     return np.cumsum(pca.explained_variance_ratio_)
 
 
+def _plane_pca(X: np.ndarray, random_state: int) -> PCA | None:
+    """The 2-D map's PCA (unfitted), or None when ``X`` has under 2 rows or dimensions."""
+    if len(X) < 2 or X.ndim != 2 or X.shape[1] < 2:
+        return None
+    return PCA(n_components=2, random_state=random_state)
+
+
 def project_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
-    """A 2-D PCA projection of ``X`` for plotting (zeros padded for 1-D data)."""
+    """A 2-D PCA projection of ``X`` for plotting (all zeros for 1-D data)."""
     X = np.asarray(X, dtype=np.float32)
-    if len(X) < 2 or X.shape[1] < 2:
+    pca = _plane_pca(X, random_state)
+    if pca is None:
         return np.zeros((len(X), 2), dtype=np.float32)
-    return PCA(n_components=2, random_state=random_state).fit_transform(X).astype(np.float32)
+    return pca.fit_transform(X).astype(np.float32)
+
+
+def fit_plane(X: np.ndarray, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and the two axes (2, dim) of :func:`project_2d`'s map of ``X``, to place
+    other points on it (:func:`on_plane`); zero axes when it has no plane."""
+    X = np.asarray(X, dtype=np.float32)
+    pca = _plane_pca(X, random_state)
+    if pca is None:
+        return np.zeros(X.shape[-1]), np.zeros((2, X.shape[-1]))
+    pca.fit(X)
+    return pca.mean_, pca.components_
+
+
+def on_plane(X: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``X``'s (n, 2) float32 coordinates on a plane from :func:`fit_plane`."""
+    mean, axes = plane
+    return ((np.asarray(X, dtype=np.float32) - mean) @ axes.T).astype(np.float32)

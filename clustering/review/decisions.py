@@ -45,6 +45,14 @@ def remove_list(duplicates: pd.DataFrame, overrides: Mapping[str, bool] | None =
                          "reason": reason.to_numpy(dtype=object)}, columns=REMOVE_COLUMNS)
 
 
+def similar_apart(similar: pd.DataFrame, duplicates: pd.DataFrame) -> pd.DataFrame:
+    """Similar pairs (``file_a``, ``file_b``) whose two files are not in one duplicate
+    group (``file``, ``group``): a failed link between two copies of one shot is no news."""
+    group = dict(zip(duplicates["file"], duplicates["group"]))
+    a, b = similar["file_a"].map(group), similar["file_b"].map(group)
+    return similar[a.isna() | (a != b)].reset_index(drop=True)
+
+
 def annotate_labels(labels: pd.DataFrame, duplicates: pd.DataFrame | None = None,
                     quality: pd.DataFrame | None = None) -> pd.DataFrame:
     """``labels`` (with a ``file`` column) plus ``duplicate_group`` (empty when in none)

@@ -25,6 +25,7 @@ import numpy as np
 from clustering.clusters.members import default_names, typical_order
 from clustering.errors import ImageLoadError
 from clustering.images.loading import open_image
+from clustering.results import RunResult
 
 CLASS_FILE = Path(__file__).with_name("imagenet_classes.txt")
 TOP_CLASSES = 2  # classes named per cluster
@@ -225,3 +226,11 @@ def colour_names(hsv: np.ndarray) -> np.ndarray:
     names[grey & (val > 0.8)] = "white"
     names[val < 0.15] = "black"
     return names
+
+
+def names_for_run(result: RunResult, progress: NameProgress | None = None) -> NameSuggestions:
+    """Suggested names for a run's clusters (ImageNet classes or words from the pixels)."""
+    run = result.clustering
+    return suggest_names(result.features.features, run.labels, run.distances,
+                         result.features.names, result.features.extractor, result.read_image,
+                         progress)

@@ -47,6 +47,7 @@ RULES = {
     "between_clusters": ("silhouette", "<", "min_silhouette"),
 }
 FLAGS = tuple(RULES)
+OUTLIER_MIN_CLUSTER = 5  # clusters of fewer images get no outlier score (too few to spread)
 
 
 def quality_of(view: ReviewImage) -> np.ndarray:
@@ -99,7 +100,7 @@ def scores_from(found: Mapped) -> tuple[pd.DataFrame, list[Skipped]]:
 
 
 def outlier_z(clusters: pd.Series | np.ndarray, distances: pd.Series | np.ndarray,
-              min_size: int = 5) -> np.ndarray:
+              min_size: int = OUTLIER_MIN_CLUSTER) -> np.ndarray:
     """Robust z-score of each distance within its cluster: 0.6745 (d - median) / MAD.
 
     NaN in clusters of fewer than ``min_size`` images; 0 where a cluster's distances
@@ -134,7 +135,8 @@ class QualityScorer(BaseEstimator):
     def __init__(self, min_entropy: float = 3.0, dark: float = 30.0, bright: float = 225.0,
                  min_sharpness: float = 22.0, min_side: int = 100, max_aspect: float = 3.0,
                  min_saturation: float = 0.02, max_outlier_z: float = 3.5,
-                 min_silhouette: float = 0.0, min_cluster_size: int = 5,
+                 min_silhouette: float = 0.0,
+                 min_cluster_size: int = OUTLIER_MIN_CLUSTER,
                  workers: int = 2) -> None:
         self.min_entropy = min_entropy
         self.dark = dark

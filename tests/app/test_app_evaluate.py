@@ -9,7 +9,8 @@ import pytest
 from clustering.review import truth as truth_table
 from dashboard import state
 from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
-from clustering.pipeline import Settings, cluster_at, reduce_features
+from clustering.pipeline import cluster_at, reduce_features
+from clustering.settings import Settings
 from tests.app.app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
                                     fresh_streamlit, messages, new_app, no_traceback)
 from tests.helpers import count_calls

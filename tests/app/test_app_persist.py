@@ -10,7 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from clustering.pipeline import Settings, run_pipeline
+from clustering.export.run_folder import write_run
+from clustering.pipeline import run_pipeline
+from clustering.settings import Settings
 from dashboard import persist, state
 from dashboard.roots import ROOTS_ENV
 from tests.app.app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
@@ -172,7 +174,7 @@ def test_a_cli_run_folder_reopens_from_the_allowed_roots(tmp_path, monkeypatch):
         for i in range(3):
             save_image(folder / f"{g}_{i}.png", colour, seed=10 * g + i)
     result = run_pipeline(folder, Settings(model="handcrafted", k=3, cache_dir=None))
-    result.write(tmp_path / "run", {0: "alpha", 1: "beta", 2: "gamma"})
+    write_run(result, tmp_path / "run", {0: "alpha", 1: "beta", 2: "gamma"})
     monkeypatch.setenv(ROOTS_ENV, str(tmp_path))
     st.cache_data.clear()
     at = new_app()
@@ -201,7 +203,7 @@ def test_a_run_whose_images_are_gone_says_so(tmp_path, monkeypatch):
     for g, colour in enumerate(COLOURS.values()):
         save_image(folder / f"{g}.png", colour, seed=g)
         save_image(folder / f"{g}b.png", colour, seed=g + 9)
-    run_pipeline(folder, Settings(model="handcrafted", k=2)).write(tmp_path / "run")
+    write_run(run_pipeline(folder, Settings(model="handcrafted", k=2)), tmp_path / "run")
     shutil.rmtree(folder)
     monkeypatch.setenv(ROOTS_ENV, str(tmp_path))
     at = new_app()

@@ -10,7 +10,8 @@ import pytest
 
 from clustering.cli import main
 from clustering.files.discover import discover
-from clustering.pipeline import Settings, run_pipeline
+from clustering.pipeline import run_pipeline
+from clustering.settings import Settings
 from clustering.export.saved_model import MODEL_FILE, NotASavedRun, SavedModel
 from tests.helpers import COLOURS, save_image
 

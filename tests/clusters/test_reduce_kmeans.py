@@ -110,10 +110,25 @@ def test_clusterer_labels_and_distances(blobs) -> None:
     np.testing.assert_allclose(model.distances_, expected, rtol=1e-4)
 
 
-def test_minibatch_is_used_above_the_threshold(blobs) -> None:
-    X, y = blobs
-    model = ImageClusterer(5, random_state=0, minibatch_above=100).fit(X)
+def test_minibatch_is_used_above_the_threshold(blobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.cluster import MiniBatchKMeans
     from sklearn.metrics import adjusted_rand_score
+
+    from clustering.clusters import kmeans
+
+    fitted: list[int] = []
+
+    class CountingMiniBatch(MiniBatchKMeans):
+        def fit(self, X, y=None, sample_weight=None):
+            fitted.append(len(X))
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(kmeans, "MiniBatchKMeans", CountingMiniBatch)
+    X, y = blobs
+    ImageClusterer(5, random_state=0, minibatch_above=len(X)).fit(X)
+    assert fitted == []
+    model = ImageClusterer(5, random_state=0, minibatch_above=len(X) - 1).fit(X)
+    assert fitted == [len(X)]
     assert adjusted_rand_score(y, model.labels_) > 0.95
 
 

@@ -10,7 +10,7 @@ from dashboard.charts import (elbow_figure, k_from_points, scatter_figure, selec
 from clustering.files.discover import discover
 from dashboard.fingerprint import combine, content_fingerprint, file_stamps
 from clustering.clusters.members import clusters_overview, default_names, typical_order
-from dashboard.galleries import page_count, page_items
+from dashboard.galleries import page_count
 from tests.helpers import save_image
 
 KS = np.arange(2, 9)
@@ -63,7 +63,6 @@ def test_galleries_order_by_typicality_and_page():
     order = typical_order(labels, distances, 0)
     assert list(order) == [2, 3, 0]
     assert page_count(0, 24) == 1 and page_count(25, 24) == 2
-    assert list(page_items(order, 2, 2)) == [0] and list(page_items(order, 9, 2)) == [0]
     summary = clusters_overview(labels, distances, np.array([0.5, 0.2, np.nan, 0.1, 0.4]),
                               list("abcde"), {0: "X", 1: "Y"})
     assert summary.to_dict("list") == {"cluster": [0, 1], "name": ["X", "Y"], "images": [3, 2],

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.roots import (CONFIG_NAME, ROOTS_ENV, PathRefused, RootsConfigError,
-                              configured_roots, resolve_inside)
+from clustering.config import CONFIG_NAME
+from clustering.errors import ConfigError
+from dashboard.roots import ROOTS_ENV, PathRefused, configured_roots, resolve_inside
 
 
 @pytest.fixture()
@@ -51,7 +52,7 @@ def test_a_broken_config_file_is_reported(layout, text):
     config = layout["app"] / CONFIG_NAME
     config.parent.mkdir()
     config.write_text(text)
-    with pytest.raises(RootsConfigError, match="clusterlens.toml"):
+    with pytest.raises(ConfigError, match="clusterlens.toml"):
         roots_for(layout)
 
 

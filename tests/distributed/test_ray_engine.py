@@ -6,10 +6,8 @@ Slow (each cluster takes ~10 s to start); every Ray process is stopped at the en
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,6 @@ import pytest
 
 from tests.helpers import COLOURS, MeanColourExtractor, SlowExtractor, save_image
 
-ROOT = Path(__file__).parents[2]  # the repository: workers import clustering and tests.helpers
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
 
@@ -28,42 +25,6 @@ def make_images(root: Path, count: int) -> Path:
         save_image(root / f"{name}_{i:03d}.png", colour, seed=i)
     (root / "broken.jpg").write_bytes(b"not an image")
     return root
-
-
-def start_cluster():
-    """Head + one worker on 127.0.0.1; the driver connected to it."""
-    from clustering.distributed.loopback import keep_loopback
-
-    keep_loopback()  # Ray would rewrite 127.0.0.1 into the interface address
-    os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
-    import ray
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False})
-    worker = cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
-    cluster.wait_for_nodes()
-    ray.init(address=cluster.address, log_to_driver=False, include_dashboard=False)
-    from ray.data import DataContext
-
-    DataContext.get_current().enable_progress_bars = False
-    return cluster, worker
-
-
-def stop_cluster(cluster) -> None:
-    import ray
-
-    ray.shutdown()
-    cluster.shutdown()
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[object]:
-    """One cluster for the module (the removal test, last, takes its worker away)."""
-    cluster, worker = start_cluster()
-    cluster.test_worker = worker
-    yield cluster
-    stop_cluster(cluster)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clustering.pipeline import Settings, run_pipeline
+from clustering.export.tables import result_record, run_labels
+from clustering.pipeline import run_pipeline
+from clustering.settings import Settings
 from clustering.export.saved_model import SavedModel
 from clustering.export.bundle import Bundle, BundleError, read_bundle, write_bundle
 from tests.files.test_zips_and_limits import lying_zip
@@ -28,7 +30,7 @@ def bundle(tmp_path_factory) -> Bundle:
                                          cache_dir=str(root / ".cache")))
     names = {0: "reds", 1: "=2+2", 2: "blues"}
     truth = pd.Series({"=cmd.png": "black", "g0_0.png": "red"}, name="label")
-    return Bundle(run=result.record(), labels=result.labels(names), cluster_names=names,
+    return Bundle(run=result_record(result), labels=run_labels(result, names), cluster_names=names,
                   review={"g0_0.png": "keep", "=cmd.png": "remove"}, truth=truth,
                   model=SavedModel.from_result(result))
 

@@ -10,7 +10,10 @@ from pathlib import Path
 from PIL import Image
 
 from clustering.cli import main
-from clustering.pipeline import Settings, run_pipeline
+from clustering.export.report import build_report
+from clustering.pipeline import run_pipeline
+from clustering.review.names import names_for_run
+from clustering.settings import Settings
 
 RESOURCE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*([^"'\s>]+)|url\(\s*["']?([^"')]+)""", re.I)
 DATA_IMAGE = re.compile(r"data:image/jpeg;base64,([A-Za-z0-9+/=]+)")
@@ -45,8 +48,8 @@ def test_report_from_the_command_line(image_folder: Path, tmp_path: Path) -> Non
 
 def test_report_bytes_for_a_page_with_given_k_and_renamed_clusters(image_folder: Path) -> None:
     result = run_pipeline(image_folder, Settings(model="handcrafted", k=3, map="umap"))
-    names = result.suggest_names().names | {0: "my <own> name"}
-    page = result.report(names).decode("utf-8")
+    names = names_for_run(result).names | {0: "my <own> name"}
+    page = build_report(result, names).decode("utf-8")
     check_self_contained(page)
     assert "my &lt;own&gt; name" in page and "no sweep was run" in page and "Map (UMAP)" in page
 
@@ -55,6 +58,6 @@ def test_unreadable_images_are_marked_not_fatal(image_folder: Path) -> None:
     result = run_pipeline(image_folder, Settings(model="handcrafted", k=3))
     for ref in result.discovery.images[:2]:
         ref.path.unlink()  # gone after clustering
-    page = result.report(result.suggest_names().names).decode("utf-8")
+    page = build_report(result, names_for_run(result).names).decode("utf-8")
     assert page.count("(unreadable)") == 2
     check_self_contained(page)

@@ -9,14 +9,16 @@ import pytest
 
 from clustering.export.bundle import BundleError, read_run_folder
 from clustering.export.saved_model import MODEL_FILE
-from clustering.pipeline import Settings, run_pipeline
+from clustering.export.run_folder import write_run
+from clustering.pipeline import run_pipeline
+from clustering.settings import Settings
 
 
 @pytest.fixture
 def run_dir(image_folder: Path, tmp_path: Path) -> Path:
     result = run_pipeline(image_folder, Settings(model="handcrafted", k=3, pca=4,
                                                  cache_dir=str(tmp_path / "cache")))
-    result.write(tmp_path / "out", {0: "=red", 1: "green", 2: "blue"})
+    write_run(result, tmp_path / "out", {0: "=red", 1: "green", 2: "blue"})
     return tmp_path / "out"
 
 

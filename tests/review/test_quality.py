@@ -72,13 +72,20 @@ def test_thresholds_are_parameters_and_rescoring_needs_no_decoding(scored: Quali
     assert stricter.skipped_ == []
 
 
-def test_scores_are_cached_by_content(tmp_path: Path):
+def test_scores_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from clustering.cache import FeatureCache
+    from clustering.review import quality
 
     Image.fromarray(skimage.data.chelsea()).save(tmp_path / "cat.jpg")
     images = discover(tmp_path).images
     first, _ = score_images(images, cache=FeatureCache(tmp_path / "cache"))
-    again, _ = score_images(images, cache=FeatureCache(tmp_path / "cache"))
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a cached image was scored again")
+
+    monkeypatch.setattr(quality, "image_quality", not_again)
+    again, skipped = score_images(images, cache=FeatureCache(tmp_path / "cache"))
+    assert skipped == []
     pd.testing.assert_frame_equal(first, again)
 
 
