@@ -1,4 +1,4 @@
-"""Plotly figures for the dashboard: k curves, silhouettes, PCA variance, the image map,
+"""Plotly figures for the dashboard: k curves, silhouettes, PCA variance, the map's points,
 run comparison.
 
 Figures carry image indices in ``customdata`` so a selection on the chart maps back
@@ -15,13 +15,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from clustering.clusters.members import named_clusters
 from clustering.export.colours import PALETTE, cluster_colour
 
 CHOSEN_COLOUR = "#d62728"
 WEBGL_ABOVE = 1500  # points on the map above which WebGL is used
-CENTRE_IMAGE = 0.12  # a cluster's typical image, as a fraction of the map's span
-POINT_IMAGE = 0.045  # one image's thumbnail at its point, same unit
 
 
 def _k_curve(ks: np.ndarray, values: np.ndarray, chosen: int, suggested: int,
@@ -114,62 +111,13 @@ def variance_figure(curve: np.ndarray, components: int | None = None,
     return fig
 
 
-@dataclass(frozen=True)
-class MapImage:
-    """A thumbnail placed on the map: centred on (x, y) in a box of (width, height)
-    axis units (the image keeps its shape inside it)."""
-
-    x: float
-    y: float
-    uri: str  # data-URI JPEG
-    width: float
-    height: float
-
-
-def map_images(coords: np.ndarray, labels: np.ndarray, centre_uris: Mapping[int, str],
-               point_uris: Mapping[int, str]) -> list[MapImage]:
-    """Each cluster's most typical image at the cluster's centre (mean map position), big;
-    ``point_uris`` (image index -> thumbnail) small at their own points.
-
-    Sizes are fractions of the map's span on each axis, so they read the same at any
-    scale and aspect; the
-    centre images are drawn last so they stay on top of the small ones.
-    """
-    coords = np.asarray(coords, dtype=float)
-    labels = np.asarray(labels)
-    span = np.ptp(coords, axis=0) if len(coords) else np.ones(2)
-    span = np.where(span > 0, span, 1.0)
-    small = [MapImage(float(coords[i, 0]), float(coords[i, 1]), uri, *(span * POINT_IMAGE))
-             for i, uri in point_uris.items()]
-    big = []
-    for cluster, uri in centre_uris.items():
-        centre = coords[labels == cluster].mean(axis=0)
-        big.append(MapImage(float(centre[0]), float(centre[1]), uri, *(span * CENTRE_IMAGE)))
-    return small + big
-
-
-def stratified_sample(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """About ``n`` image indices, each cluster in proportion to its size (at least one
-    from every cluster), sorted: a sample that shows every cluster, not only the big ones."""
-    labels = np.asarray(labels)
-    if len(labels) <= n:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    picked = []
-    for cluster in np.unique(labels):
-        members = np.flatnonzero(labels == cluster)
-        take = max(1, round(n * len(members) / len(labels)))
-        picked.append(rng.choice(members, size=min(take, len(members)), replace=False))
-    return np.sort(np.concatenate(picked))
-
-
 def scatter_figure(coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
                    cluster_names: Mapping[int, str], axis_title: str = "PCA",
-                   images: Sequence[MapImage] = (), highlight: int | None = None) -> go.Figure:
+                   highlight: int | None = None) -> go.Figure:
     """2-D map coloured by cluster; hover shows the file; ``customdata`` = image index.
 
-    ``images`` are thumbnails drawn on the map (``layout.images``: no extra traces, so
-    they cost nothing to hover or select); ``highlight`` marks one image with a star.
+    ``highlight`` marks one image with a star (thumbnails are added by
+    :mod:`dashboard.image_map`).
     Points are WebGL (``scattergl``) when there are many, so 100,000 stay responsive.
     """
     coords = np.asarray(coords)
@@ -194,10 +142,7 @@ def scatter_figure(coords: np.ndarray, labels: np.ndarray, names: Sequence[str],
             hovertemplate="<b>%{text}</b><br>the image you looked for<extra></extra>"))
     fig.update_layout(
         height=620, dragmode="select", legend={"title": "cluster"},
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        images=[{"source": image.uri, "xref": "x", "yref": "y", "x": image.x, "y": image.y,
-                 "sizex": image.width, "sizey": image.height, "xanchor": "center",
-                 "yanchor": "middle", "layer": "above"} for image in images])
+        margin={"l": 10, "r": 10, "t": 30, "b": 10})
     fig.update_xaxes(title=f"{axis_title} 1")
     fig.update_yaxes(title=f"{axis_title} 2")
     return fig
@@ -221,31 +166,6 @@ def k_from_points(points: Sequence[Mapping[str, Any]]) -> int | None:
         if point.get("x") is not None:
             return int(round(float(point["x"])))
     return None
-
-
-def placed_figure(saved: pd.DataFrame, added: pd.DataFrame,
-                  cluster_names: Mapping[int, str]) -> go.Figure:
-    """The saved run's map (``file, cluster, x, y``) with placed images (``added``: those
-    columns plus ``unsure`` and ``clustered``) on top in their cluster's colour, outlined:
-    new ones as stars (hollow when unsure), images already in the run as diamonds, so
-    "new" and "unsure" read without hovering."""
-    names = named_clusters(saved["cluster"], cluster_names)
-    fig = scatter_figure(saved[["x", "y"]].to_numpy(float), saved["cluster"].to_numpy(int),
-                         list(saved["file"]), names)
-    new, unsure = ~added["clustered"].astype(bool), added["unsure"].astype(bool)
-    for label, rows, symbol in (("new", added[new & ~unsure], "star"),
-                                ("new, unsure", added[new & unsure], "star-open"),
-                                ("already in the run", added[~new], "diamond")):
-        if len(rows):
-            fig.add_trace(go.Scatter(
-                x=rows["x"], y=rows["y"], mode="markers", name=f"{label} ({len(rows)})",
-                text=[f"{f} → {names.get(int(c), c)} ({label})"
-                      for f, c in zip(rows["file"], rows["cluster"])],
-                marker={"symbol": symbol, "size": 16,
-                        "color": [cluster_colour(int(c)) for c in rows["cluster"]],
-                        "line": {"width": 1.5, "color": "black"}},
-                hovertemplate="<b>%{text}</b><extra></extra>"))
-    return fig
 
 
 def contingency_figure(table: pd.DataFrame, name_a: str, name_b: str,

@@ -87,11 +87,16 @@ def thumbnail(ref: ImageRef, px: int = THUMB_PX) -> Thumbnail:
     return _thumbnail(path, member, size, mtime, px, str(default_cache_dir()))
 
 
+def data_uri(jpeg: bytes) -> str:
+    """A JPEG as a data URI (for the map, where a picture travels inside the figure)."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
 def data_uris(refs: Mapping[int, ImageRef], px: int) -> dict[int, str]:
-    """``{index: data-URI JPEG}`` of the thumbnails that can be made (for the map, where
-    a picture must travel inside the figure); unreadable images are left out."""
+    """``{index: data-URI JPEG}`` of the thumbnails that can be made; unreadable images
+    are left out."""
     indices = list(refs)
-    return {index: "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    return {index: data_uri(data)
             for index, (data, _) in zip(indices, thumbnails([refs[i] for i in indices], px))
             if data is not None}
 

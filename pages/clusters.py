@@ -16,22 +16,18 @@ from clustering.export.report import build_report
 from clustering.export.tables import csv_bytes, json_bytes, result_record, run_labels
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
-from dashboard import choices, compute, router, sources, state, thumbnails
-from dashboard.charts import map_images, scatter_figure, selected_indices, stratified_sample
+from dashboard import added_map, choices, compute, router, sources, state, thumbnails
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
 from dashboard.fingerprint import combine
+from dashboard.image_map import image_map
 from dashboard.paging import page_slice, range_text
-from dashboard.hover import hover_images
 
 router.ensure_routed(__file__)
 
 PER_PAGE = 24
 SELECTION_PREVIEW = 24
 OVERVIEW_IMAGES = 8  # most typical thumbnails per cluster in the overview
-MAP_THUMBS_UP_TO = 300  # every point is drawn as its thumbnail up to this many images
-HOVER_IMAGES = 300  # points (a stratified sample above this) whose image shows on hover
-CENTRE_PX, POINT_PX, HOVER_PX = 112, 64, 128
 FIND_OPTIONS = 500  # most typical images of a cluster offered by "show on map"
 MAP_LABELS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 
@@ -107,28 +103,18 @@ method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.
                               required=True, **state.bind(state.MAP))
 projection = analysis.result.map
 note = projection.parameters.get("instead_of")
-st.caption(f"Each dot is an image, placed by {projection.method.upper()} "
-           f"({duration(projection.seconds)} to compute) and coloured by cluster; each "
-           "cluster's most typical image sits at its centre. Hover a dot to see its image; drag "
-           "a box or a lasso (or click a dot) to see the images selected."
+st.caption(f"Each point is an image, placed by {projection.method.upper()} "
+           f"({duration(projection.seconds)} to compute) and coloured by cluster. Drag a box (or "
+           "scroll) to zoom: the images in view are drawn; double-click for the whole map "
+           "again. Hover a point to see its image; click a point, or use the box or lasso "
+           "select tool above the map, to see the images selected."
            + (f" PCA was used instead of {note}." if note else ""))
 labels = result.labels
-centres = {c: images[int(typical_order(labels, result.distances, c)[0])]
-           for c in range(analysis.k) if overview["images"][c]}
-points = ({i: ref for i, ref in enumerate(images)} if len(images) <= MAP_THUMBS_UP_TO else {})
-hover = {int(i): images[int(i)] for i in stratified_sample(labels, HOVER_IMAGES)}
 find_key = f"find_{analysis.clustering_key}"
-highlight = st.session_state.get(find_key)
-figure = scatter_figure(
-    analysis.result.coords, labels, analysis.names, names, projection.method.upper(),
-    images=map_images(analysis.result.coords, labels, thumbnails.data_uris(centres, CENTRE_PX),
-                      thumbnails.data_uris(points, POINT_PX)),
-    highlight=highlight)
-with st.container(key="image_map"):
-    event = st.plotly_chart(figure, key=f"map_{analysis.clustering_key}_{projection.method}",
-                            on_select="rerun", selection_mode=("points", "box", "lasso"))
-hover_images("image_map", thumbnails.data_uris(hover, HOVER_PX))
-chosen = selected_indices(event["selection"]["points"])
+chosen = image_map("image_map", analysis.result.coords, labels, analysis.names, names, images,
+                   axis_title=projection.method.upper(),
+                   highlight=st.session_state.get(find_key),
+                   chart_key=f"map_{analysis.clustering_key}_{projection.method}")
 if chosen:
     st.write(f"**{len(chosen)} images selected**"
              + (f" (the first {SELECTION_PREVIEW} are shown)" if len(chosen) > SELECTION_PREVIEW
@@ -136,6 +122,12 @@ if chosen:
     shown = chosen[:SELECTION_PREVIEW]
     thumbnails.show_thumbnails([images[i] for i in shown],
                                [f"{analysis.names[i]} · {names[int(labels[i])]}" for i in shown])
+
+if added_map.placed():
+    st.subheader("Images added to the reopened run")
+    st.caption("The saved run's map with the images placed in it: new ones as stars (hollow "
+               "when unsure), images already in the run as diamonds.")
+    added_map.show_added_map()
 
 st.subheader("Clusters")
 with st.expander("Table of the clusters"):

@@ -12,6 +12,7 @@ from clustering.settings import MODELS
 from dashboard import choices, compute, comparing, router, sources, state, thumbnails
 from dashboard.charts import contingency_figure
 from dashboard.errors import attempt
+from dashboard.image_map import Marks, image_map
 
 router.ensure_routed(__file__)
 
@@ -62,6 +63,16 @@ if comparison is not None:
                     key="compare_heatmap")
     st.download_button("Contingency table (CSV)", csv_bytes(contingency_frame(comparison)),
                        "contingency.csv", "text/csv", on_click="ignore", icon=":material/table:")
+    st.subheader("Map of run A, images that moved marked")
+    position = {normalise_name(n): i for i, n in enumerate(analysis.names)}
+    moved_at = [(position[f], f"{f}: {names.get(a, a)} → {b} in run B")
+                for f, a, b in zip(comparison.moved["file"], comparison.moved["cluster_a"],
+                                   comparison.moved["cluster_b"]) if f in position]
+    by_name = sources.refs_by_name(analysis.run.source.discovery)
+    image_map("compare_map", analysis.result.coords, analysis.clustering.labels, analysis.names,
+              names, [by_name.get(n) for n in analysis.names],
+              axis_title=analysis.result.map.method.upper(),
+              marks=[Marks("moved", [i for i, _ in moved_at], "x", [t for _, t in moved_at])])
     st.subheader(f"Images that moved ({len(comparison.moved)})")
     if comparison.moved.empty:
         st.success("No image moved: both runs group the images the same way.")

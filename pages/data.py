@@ -11,9 +11,8 @@ from clustering.clusters.members import named_clusters
 from clustering.export.saved_model import UNSURE_QUANTILE
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
-from dashboard import (compute, distributed, errors, persist, router, sources, state,
+from dashboard import (added_map, compute, distributed, errors, persist, router, sources, state,
                        thumbnails)
-from dashboard.charts import placed_figure
 from dashboard.markdown import escape
 from dashboard.uploads import Upload
 
@@ -113,7 +112,7 @@ def show_added(reopened: dict, added: dict) -> None:
              f"of the images clustered there)"
              + (f"; {known} were already in the saved run and keep their cluster"
                 if known else "") + ".")
-    st.plotly_chart(placed_figure(bundle.labels, table, names), key="added_map")
+    added_map.show_added_map()
     for cluster in sorted(table["cluster"].unique()):
         rows = table[table["cluster"] == cluster].sort_values("distance_to_centroid")
         known = int(rows["clustered"].sum())

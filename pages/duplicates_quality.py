@@ -16,7 +16,7 @@ from clustering.review.decisions import decided, remove_list, similar_apart
 from clustering.review.quality import (FLAGS, OUTLIER_MIN_CLUSTER, RULES, QualityScorer,
                                        flag_counts)
 from clustering.review.summary import review_summary
-from dashboard import choices, compute, errors, router, sources, state, thumbnails
+from dashboard import choices, compute, errors, router, side_by_side, sources, state, thumbnails
 from dashboard.paging import page_slice, range_text
 from dashboard.fingerprint import combine
 from dashboard.markdown import escape
@@ -71,6 +71,7 @@ def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None
         if len(members) <= PER_ROW or not st.toggle(
                 f"Show all {len(members):,} images", key=f"all_{key}_{number}"):
             draw_members(members.head(PER_ROW), refs, key)
+            side_by_side.group_buttons(members, refs, f"pair_{key}_{number}", PER_ROW)
             return
         shown = page_slice(len(members), MEMBERS_PER_PAGE, f"members_{key}_{number}",
                            "Page of this group")
@@ -101,6 +102,9 @@ def draw_similar(similar: pd.DataFrame, refs: dict, key: str) -> None:
                 thumbnails.show_thumbnails([refs[row.file_a], refs[row.file_b]],
                                            [short(row.file_a), short(row.file_b)], columns=2)
                 st.caption(similar_caption(row))
+                side_by_side.pair_button(refs[row.file_a], refs[row.file_b],
+                                         f"similar_pair_{key}_{combine(row.file_a, row.file_b)}",
+                                         (short(row.file_a), short(row.file_b)))
     with st.expander(f"All {len(similar):,} similar pairs (table)"):
         st.dataframe(similar, hide_index=True, key="similar_table")
 

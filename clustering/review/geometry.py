@@ -126,9 +126,12 @@ def _best_box(sampled: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.nd
     return best, score[np.arange(len(best)), best]
 
 
-def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Thumbnail correlation, profile correlation (the lower of x and y) and kept area
-    when ``small`` is a crop of ``big``, the better of as-is and mirrored.
+def _check(big: np.ndarray, small: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Thumbnail correlation, profile correlation (the lower of x and y), kept area and
+    the box (m, 5: x offset, x side, y offset, y side as fractions of ``big``, and 1 when
+    ``small`` is mirrored) when ``small`` is a crop of ``big``, the better of as-is and
+    mirrored.
 
     ``big`` and ``small`` are geometry rows (m, GEOMETRY_DIM) as float32.
     """
@@ -139,6 +142,7 @@ def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     sampled_x = _profile_scores(big[:, t:t + PROFILE])
     best = np.full(m, -np.inf, np.float32)
     profile, kept = np.zeros(m, np.float32), np.zeros(m, np.float32)
+    box = np.zeros((m, 5), np.float32)
     for mirror in (False, True):
         cols, thumb = small[:, t:t + PROFILE], small[:, :t].reshape(m, THUMB, THUMB)
         if mirror:
@@ -151,7 +155,8 @@ def _check(big: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
         best[better] = corr[better]
         profile[better] = np.minimum(score_x, score_y)[better]
         kept[better] = (bx[:, 1] * by[:, 1])[better]
-    return best, profile, kept
+        box[better] = np.column_stack([bx, by, np.full(m, float(mirror))])[better]
+    return best, profile, kept, box
 
 
 @dataclass
@@ -203,7 +208,7 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
         area = np.zeros(len(chunk), np.float32)
         prof = np.zeros(len(chunk), np.float32)
         for big, small in ((a, b), (b, a)):
-            c, p, k = _check(big, small)
+            c, p, k, _ = _check(big, small)
             better = c > best
             best[better], prof[better], area[better] = c[better], p[better], k[better]
         flat = (a[:, :t].std(axis=1) < FLAT) | (b[:, :t].std(axis=1) < FLAT)
@@ -269,3 +274,27 @@ def orphan_links(groups: list[np.ndarray], linked: np.ndarray, n: int) -> np.nda
     leftover = both[(group_of[both[:, 0]] < 0) & (group_of[both[:, 1]] >= 0)]
     pairs = np.stack([keepers[group_of[leftover[:, 1]]], leftover[:, 0]], axis=1)
     return np.unique(np.sort(pairs, axis=1), axis=0).reshape(-1, 2)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Where one image of a pair sits in the other: ``small`` (0 or 1, which of the two)
+    matches the box ``(x offset, x side, y offset, y side)`` of the other, as fractions of
+    its width and height, mirrored or not; ``correlation`` is the 2-D check's."""
+
+    small: int
+    box: tuple[float, float, float, float]
+    mirrored: bool
+    correlation: float
+
+
+def align_pair(first: np.ndarray, second: np.ndarray) -> Alignment:
+    """The geometric check of one pair of geometry rows (:func:`geometry_signature`),
+    with the box it found: the better of "second is a crop of first" and the reverse."""
+    a, b = (np.asarray(x, np.float32)[None] for x in (first, second))
+    found = [(_check(big, small), small_index) for big, small, small_index in
+             ((a, b, 1), (b, a, 0))]
+    (corr, _, _, box), small = max(found, key=lambda f: float(f[0][0][0]))
+    return Alignment(small, tuple(float(v) for v in box[0, :4]), bool(box[0, 4]),
+                     float(corr[0]))
+

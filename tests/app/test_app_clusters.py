@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dashboard.hover import TOOLTIP_ID
+from dashboard.map_view import hover_key, view_key
 from tests.app.app_helpers import (analysed_app, button, charts, fresh_streamlit,  # noqa: F401
                                     messages, new_app, no_traceback, plotly_values)
 
@@ -32,13 +32,12 @@ def test_map_summary_gallery_and_downloads():
     indices = sorted(i for trace in scatter["data"] for i in plotly_values(trace["customdata"]))
     assert indices == list(range(9))
     assert all("%{text}" in trace["hovertemplate"] for trace in scatter["data"])
-    # 9 images: each drawn as its thumbnail, plus each cluster's typical one at its centre
-    assert len(scatter["layout"]["images"]) == 9 + 3
-    assert all(i["source"].startswith("data:image/jpeg;base64,")
-               for i in scatter["layout"]["images"])
-    [hover] = at.get("bidi_component")
-    assert TOOLTIP_ID in hover.proto.json and sorted(json.loads(hover.proto.json)["images"],
-                                                     key=int) == [str(i) for i in range(9)]
+    # 9 images, all in the overview: each drawn as its thumbnail (sent to the chart by
+    # the view component, not inside the figure); nothing hovered yet
+    view, hover = (json.loads(c.proto.json) for c in at.get("bidi_component"))
+    assert sorted(int(i["name"]) for i in view["images"]) == list(range(9))
+    assert all(i["source"].startswith("data:image/jpeg;base64,") for i in view["images"])
+    assert hover["preview"] is None
     summary = at.dataframe[0].value
     assert list(summary["cluster"]) == [0, 1, 2] and summary["images"].sum() == 9
     # overview: 3 typical images per 3-image cluster, then the first cluster's gallery
@@ -46,6 +45,26 @@ def test_map_summary_gallery_and_downloads():
     assert [b.label for b in at.button] == ["Open"] * 3
     assert [b.proto.label for b in at.get("download_button")] == [
         "Labels (CSV)", "Run record (run.json)", "Images by cluster (.zip)", "Report (HTML)"]
+
+
+def test_a_zoom_sends_the_view_s_thumbnails_and_a_hover_its_image():
+    at = open_clusters(analysed_app(), k=3)
+    [chart] = at.get("plotly_chart")
+    xs = sorted(x for t in json.loads(chart.proto.spec)["data"] for x in plotly_values(t["x"]))
+    drawing = json.loads(at.get("bidi_component")[0].proto.json)["drawing"]
+    at.session_state[view_key("image_map")] = {"view": {"x": [xs[0] - 1e-6, xs[2] + 1e-6],
+                                                         "y": [-1e9, 1e9], "reset": False,
+                                                         "for": drawing}}
+    at.session_state[hover_key("image_map")] = {"hover": {"index": 4, "for": drawing}}
+    at.run()
+    no_traceback(at)
+    view, hover = (json.loads(c.proto.json) for c in at.get("bidi_component"))
+    assert len(view["images"]) == 3  # the 3 leftmost points
+    assert hover["preview"]["index"] == 4 and hover["preview"]["uri"].startswith("data:image/")
+    # a view sent while the map showed other points (another run, layout) is not used
+    at.session_state[view_key("image_map")]["view"]["for"] = "other points"
+    at.run()
+    assert len(json.loads(at.get("bidi_component")[0].proto.json)["images"]) == 9
 
 
 def test_gallery_starts_with_the_most_typical_image():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from clustering.export.tables import csv_bytes
@@ -48,6 +50,9 @@ def test_moved_images_are_shown():
     no_traceback(at)
     moved = [img.proto.imgs[0].caption for img in at.get("image")]
     assert moved and all("→" in caption for caption in moved)
+    [marks] = [t for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+               if t.get("name", "").startswith("moved (")]  # on the image map
+    assert len(marks["text"]) == len(moved) and all("→" in t for t in marks["text"])
     assert float(next(m.value for m in at.metric if m.label == "Adjusted Rand index")) < 1
 
 

@@ -270,3 +270,17 @@ def test_similar_shots_are_shown_apart_and_never_on_the_remove_list():
     assert any("never put on the remove list" in m.value for m in at.markdown)
     assert any(re.search(r"correlation 0\.\d\d \(a copy needs 0\.\d\d\)", c.value)
                for c in at.caption)  # why each pair is not a duplicate
+
+
+def test_a_duplicate_opens_side_by_side_with_the_keeper():
+    at = open_review(upload(new_app(), review_uploads()))
+    sides = [b for b in at.button if b.label == "Side by side"]
+    assert len(sides) == 2  # one per non-keeper (one copy in each of the 2 groups)
+    images_before = len(at.get("image"))
+    next(b for b in sides if b.key.endswith(combine("small.png"))).click().run()
+    no_traceback(at)
+    assert any(m.value.startswith("**How they differ**: this copy is smaller")
+               and "80×60 px against 160×120" in m.value for m in at.markdown)
+    captions = [i.proto.imgs[0].caption for i in at.get("image")[images_before:]]
+    assert captions[:2] == ["the keeper: photo_1.png", "this copy: small.png"]
+    assert captions[2].startswith("Where they differ, in red")

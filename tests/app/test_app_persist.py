@@ -4,6 +4,7 @@ land on a reopened run's map."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -158,6 +159,13 @@ def test_a_saved_bundle_reopens_in_a_fresh_session(tmp_path, monkeypatch):
     red = int(saved.loc[saved["file"] == "0_0.png", "cluster"].iloc[0])
     assert int(added["cluster"].iloc[0]) == red
     assert any("1 images placed**: 1 new" in m.value for m in fresh.markdown)
+    # ... and on Clusters too, as a star on the reopened run's map
+    fresh.switch_page("pages/clusters.py").run()
+    no_traceback(fresh)
+    [star] = [t for c in fresh.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]
+              if t.get("name", "").startswith("new")]
+    assert star["marker"]["symbol"].startswith("star")
+    assert star["text"][0].startswith("new_red.png → ")
 
 
 def test_a_cli_run_folder_reopens_from_the_allowed_roots(tmp_path, monkeypatch):

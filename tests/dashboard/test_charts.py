@@ -87,21 +87,3 @@ def test_fingerprint_follows_content_not_time(tmp_path):
 @pytest.mark.parametrize("k", [2, 5])
 def test_default_names(k):
     assert default_names(k) == {c: f"cluster {c}" for c in range(k)}
-
-
-def test_placed_images_are_drawn_apart_from_the_saved_map():
-    import pandas as pd
-
-    from dashboard.charts import placed_figure
-
-    saved = pd.DataFrame({"file": ["a", "b"], "cluster": [0, 1], "x": [0.0, 1.0], "y": [0.0, 1.0]})
-    added = pd.DataFrame({"file": ["n1", "n2", "a"], "cluster": [0, 1, 0], "x": [0.1, 2.0, 0.0],
-                          "y": [0.1, 2.0, 0.0], "unsure": [False, True, False],
-                          "clustered": [False, False, True]})
-    fig = placed_figure(saved, added, {0: "sea"})
-    by_name = {t.name: t for t in fig.data}
-    assert set(by_name) == {"sea (1)", "cluster 1 (1)", "new (1)", "new, unsure (1)",
-                            "already in the run (1)"}
-    assert by_name["new (1)"].marker.symbol == "star"
-    assert by_name["new, unsure (1)"].marker.symbol == "star-open"
-    assert list(by_name["already in the run (1)"].text) == ["a → sea (already in the run)"]

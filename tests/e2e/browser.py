@@ -64,7 +64,10 @@ def choose_option(page: Page, label: str, index: int, tries: int = 3) -> None:
 
 
 def box_select(page: Page, chart: Locator) -> None:
-    """Drag a box over the whole plotting area of ``chart`` (selects every point)."""
+    """Drag a box over the whole plotting area of ``chart`` (selects every point), with
+    the toolbar's box select tool (on the image map a plain drag zooms)."""
+    chart.hover()
+    chart.locator('.modebar-btn[data-val="select"]').click()
     area = chart.locator(".nsewdrag").first.bounding_box()
     page.mouse.move(area["x"] + 3, area["y"] + 3)
     page.mouse.down()

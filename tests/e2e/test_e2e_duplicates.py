@@ -46,6 +46,18 @@ def test_duplicates_page_and_remove_list_download(app: Page, tmp_path: Path):
     expect(app.get_by_test_id("stAlertContentError")).to_have_count(0)
     app.screenshot(path=str(shots(tmp_path) / "duplicates.png"), full_page=True)
 
+    # A copy side by side with its keeper: aligned, the difference, the reason.
+    app.get_by_role("button", name="Side by side").last.click()
+    dialog = app.get_by_role("dialog")
+    expect(dialog.get_by_text("this copy is smaller", exact=False)).to_be_visible()
+    expect(dialog.get_by_test_id("stImage")).to_have_count(3)
+    expect(dialog.get_by_text("Where they differ, in red", exact=False)).to_be_visible()
+    expect(dialog.get_by_test_id("stImage").nth(2).locator("img")).to_be_visible()
+    app.screenshot(path=str(shots(tmp_path) / "side-by-side.png"))
+    app.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    wait_idle(app)
+
     with app.expect_download() as download:
         app.get_by_role("button", name="Remove list (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))

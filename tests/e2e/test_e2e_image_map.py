@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard.hover import TOOLTIP_ID
+from dashboard.map_view import TOOLTIP_ID
 from tests.e2e.browser import box_select, extract_offline, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,7 @@ def test_overview_map_hover_selection_and_report(app: Page, tmp_path: Path):
     app.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tip = app.locator(f"#{TOOLTIP_ID}")
     expect(tip).to_be_visible(timeout=10_000)
-    expect(tip.locator("img")).to_have_count(1)
+    expect(tip.locator("img")).to_have_count(1, timeout=10_000)  # fetched on hover
     assert tip.locator("img").evaluate("i => i.naturalWidth") > 0
     frame = chart.bounding_box()
     app.screenshot(path=str(shots / "map.png"), clip={

@@ -119,6 +119,11 @@ def test_a_saved_bundle_reopens_in_another_session_and_takes_new_images(
         open_page(other, "Clusters")
         expect(other.get_by_label("Name of this cluster (used in the downloads)")).to_have_value(
             "Saved name")
+        added_map = other.locator(".st-key-added_map")
+        added_map.scroll_into_view_if_needed()
+        expect(added_map.locator(".legendtext").filter(
+            has_text=re.compile(r"^new(, unsure)? \(1\)$"))).to_have_count(1)
+        expect(added_map.locator(".scatterlayer .trace").last.locator(".point")).to_have_count(1)
         shot(other, "persist-reopened-clusters")
     finally:
         context.close()
