@@ -8,7 +8,6 @@ to images; :func:`selected_indices` and :func:`k_from_points` read selections.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
