@@ -43,3 +43,7 @@ class TruthFileError(EvaluationInputError):
 
 class LabelsFileError(EvaluationInputError):
     """The labels CSV is unreadable, empty or lacks ``file``/``cluster``."""
+
+
+class JobStopped(ClusterLensError):
+    """A background job was cancelled by its owner; what it computed stays cached."""
