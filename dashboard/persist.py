@@ -38,7 +38,7 @@ from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write
 from clustering.export.saved_model import SavedModel, place_images
 from clustering.files.discover import Discovery, discover
 from clustering.settings import Settings
-from dashboard import compute, sources, state
+from dashboard import compute, jobs, sources, state
 from dashboard.choices import cluster_names
 from dashboard.errors import explain
 from dashboard.fingerprint import combine
@@ -241,6 +241,7 @@ def session_record() -> dict[str, Any] | None:
         "names": ({"for": names["for"], "names": {str(c): n for c, n in names["names"].items()}}
                   if names else None),
         "keep": keep,
+        "jobs": jobs.saved(),
         "truth": ({"for": truth["for"], "name": truth["name"],
                    "truth": {str(f): str(v) for f, v in truth["truth"].items()}}
                   if truth else None),
@@ -283,6 +284,7 @@ def restore(record: dict[str, Any]) -> str:
     found = _discover_source(saved_source)
     state.set_source(state.DataSource(str(saved_source.get("label", "saved images")), found))
     _widgets_from(record.get("widgets") or {})
+    jobs.restore(record.get("jobs"))
     if not record.get("run_settings"):
         return f"{len(found.images)} images from {escape(saved_source.get('label'))}"
     feature_run = compute.compute_run(state.source(), settings_from(record["run_settings"]))

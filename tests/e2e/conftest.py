@@ -51,14 +51,18 @@ def allowed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def dashboard_server(home: Path, allowed_folder: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port in a new process; yields its URL, then stops it."""
+def dashboard_server(home: Path, allowed_folder: Path,
+                     extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port in a new process; yields its URL, then stops it.
+
+    ``extra_env`` adds or overrides environment variables of the server (and so of its
+    job workers)."""
     from clustering.testing import write_random_weights
 
     write_random_weights("vgg16", False, home / "keras" / "models")
     env = {**os.environ, "KERAS_HOME": str(home / "keras"),
            "CLUSTERLENS_CACHE": str(home / "cache"), "CLUSTERLENS_OFFLINE": "1",
-           "CLUSTERLENS_ROOTS": str(allowed_folder)}
+           "CLUSTERLENS_ROOTS": str(allowed_folder), **(extra_env or {})}
     port = _free_port()
     log = open(home / "server.log", "wb")  # a file, not a pipe: a full pipe would block it
     process = subprocess.Popen(

@@ -1,0 +1,104 @@
+"""Features as a background job: queued and running text, the result with no button after a
+reload, one job for the same work, cancel only one's own, a failure in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from clustering.cache import default_cache_dir
+from clustering.jobs import supervisor, work, worker
+from clustering.jobs.store import CANCELLED, DONE, QUEUED, JobStore
+from dashboard import jobs, persist, state
+from tests.app.app_helpers import (button, coloured_uploads, fresh_streamlit,  # noqa: F401
+                                   messages, new_app, no_traceback, upload)
+from tests.app.test_app_persist import reloaded
+
+
+@pytest.fixture(autouse=True)
+def no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs wait in the queue until the test runs a worker itself."""
+    monkeypatch.setattr(supervisor, "launch_worker", lambda path: None)
+    monkeypatch.setattr(supervisor.Supervisor, "_watch", lambda self: None)
+
+
+def store() -> JobStore:
+    return JobStore(default_cache_dir() / "jobs.sqlite3")
+
+
+def run_pressed(at):
+    at.switch_page("pages/features.py").run()
+    at.selectbox(key="_w_model").set_value("handcrafted").run()
+    return button(at, "Run").click().run()
+
+
+def demo_session():
+    at = new_app()
+    return button(at, "Use the demo set").click().run()
+
+
+def infos(at) -> str:
+    return " ".join(messages(at, "info"))
+
+
+def test_queued_then_the_result_appears_after_a_reload_with_no_button():
+    first = run_pressed(upload(new_app(), coloured_uploads(2)))
+    second = run_pressed(upload(new_app(), coloured_uploads(3)))
+    no_traceback(first)
+    assert "Extracting features: queued, next to start" in infos(first)
+    assert "Extracting features: queued, 1 ahead of you" in infos(second)
+    assert "run" not in first.session_state
+
+    assert worker.run_worker(store(), max_running=1) == 2
+    again = reloaded(first)  # the tab was closed; the same address opened later
+    no_traceback(again)
+    assert again.session_state[state.RUN].features.computed == 6  # by the job, as it says
+    assert len(again.session_state[state.RUN].features.names) == 6
+    again.switch_page("pages/clusters.py").run()
+    no_traceback(again)
+    assert not any("Nothing to show yet" in m for m in messages(again, "info"))
+
+
+def test_the_same_work_is_one_job_and_only_its_owner_may_cancel():
+    mine, theirs = run_pressed(demo_session()), run_pressed(demo_session())
+    [job] = store().jobs()
+    assert job.state == QUEUED
+    assert mine.session_state[jobs.PENDING] == theirs.session_state[jobs.PENDING]
+    assert not [b for b in theirs.button if b.label == "Cancel"]  # not theirs to cancel
+    button(mine, "Cancel").click().run()
+    no_traceback(mine)
+    assert store().get(job.id).state == CANCELLED
+    assert any("Cancelled" in m for m in messages(mine, "info"))
+
+
+def test_a_reload_while_running_shows_progress_and_the_owner_can_still_cancel():
+    at = run_pressed(demo_session())
+    job = store().claim(pid=1, max_running=1)
+    store().progress(job.id, 12, 55, 9.8)
+    again = reloaded(at)
+    no_traceback(again)
+    assert "running: 12 / 55 images, 9.8 images/s, about 4 s left" in infos(again)
+    assert again.session_state[jobs.OWNER] == at.session_state[jobs.OWNER]
+    button(again, "Cancel").click().run()
+    assert store().get(job.id).cancel
+
+
+def test_a_failed_job_shows_the_usual_advice(monkeypatch):
+    def broken(inputs, progress, results):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(work.KINDS, work.FEATURES, broken)
+    at = run_pressed(demo_session())
+    worker.run_worker(store(), max_running=1)
+    at.run()
+    no_traceback(at)
+    [error] = messages(at, "error")
+    assert "Something unexpected went wrong while extracting features" in error
+    assert "RuntimeError: disk on fire" in error
+    assert store().jobs()[0].state != DONE
+
+
+def test_the_session_record_keeps_the_job_and_owner():
+    at = run_pressed(demo_session())
+    record = persist.store().load(at.query_params[persist.QUERY_KEY])
+    assert record["jobs"]["owner"] == at.session_state[jobs.OWNER]
+    assert record["jobs"]["pending"]["features"]["id"] == store().jobs()[0].id
