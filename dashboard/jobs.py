@@ -35,8 +35,10 @@ LOG = logging.getLogger("clusterlens")
 OWNER = "jobs_owner"  # this user's token: only its jobs can be cancelled from here
 PENDING = "jobs_pending"  # {slot: {"id": job id, ...}} jobs whose result this session awaits
 NOTES = "jobs_notes"  # {slot: [(kind, text)]} what a finished job said, shown once
+FAILED_WORK = "jobs_failed"  # {slot: (job key, advice)} work that failed: not asked again
 POLL_S = 1.0  # how often an active job's progress is redrawn
 FEATURES = "features"
+SCAN = "scan"  # the duplicate and quality scan
 
 
 def owner() -> str:
@@ -57,7 +59,28 @@ def submit(slot: str, kind: str, images: Sequence[ImageRef], settings: Settings,
     st.session_state.setdefault(PENDING, {})[slot] = {"id": job.id, **meta}
     st.session_state.setdefault(NOTES, {}).pop(slot, None)
     boss.kick()
-    return job
+    return boss.store.get(job.id) or job  # as it is now (shared work may be done already)
+
+
+def ready(slot: str, kind: str, images: Sequence[ImageRef], settings: Settings,
+          label: str) -> bool:
+    """Whether the work is done (its result is in the cache): asks for it when needed and,
+    while it runs, shows its progress. A failure is shown once with a Try again button
+    (never resubmitted by itself)."""
+    failed = st.session_state.setdefault(FAILED_WORK, {})
+    inputs = work.make_inputs(images, settings)
+    if slot in failed and failed[slot][0] == work.job_key(kind, inputs):
+        st.error(failed[slot][1], icon=":material/error:")
+        if st.button("Try again", key=f"retry_{slot}", icon=":material/refresh:"):
+            del failed[slot]
+            st.rerun()
+        return False
+    job = submit(slot, kind, images, settings)
+    if job.state == DONE:
+        st.session_state[PENDING].pop(slot, None)
+        return True
+    show_progress(slot, label)
+    return False
 
 
 def pending(slot: str) -> Job | None:
@@ -152,9 +175,20 @@ def _features_failed(job: Job) -> None:
         _note(FEATURES, "error", explain_failure(job, "extracting features"))
 
 
-DONE_HANDLERS: dict[str, Callable[[Job, dict[str, Any]], None]] = {FEATURES: _features_done}
-FAILED_HANDLERS: dict[str, Callable[[Job], None]] = {FEATURES: _features_failed}
-ACTIONS = {FEATURES: "extracting features"}
+def _failed_work(slot: str) -> Callable[[Job], None]:
+    """For work a page asks for by itself (:func:`ready`): remember the failure, so the
+    page shows it instead of asking again."""
+    def record(job: Job) -> None:
+        st.session_state.setdefault(FAILED_WORK, {})[slot] = (
+            job.key, explain_failure(job, ACTIONS[slot]))
+    return record
+
+
+DONE_HANDLERS: dict[str, Callable[[Job, dict[str, Any]], None]] = {
+    FEATURES: _features_done, SCAN: lambda job, meta: None}  # the page reads the cache
+FAILED_HANDLERS: dict[str, Callable[[Job], None]] = {FEATURES: _features_failed,
+                                                     SCAN: _failed_work(SCAN)}
+ACTIONS = {FEATURES: "extracting features", SCAN: "hashing the images and scoring their quality"}
 
 
 def collect() -> None:
@@ -170,8 +204,7 @@ def collect() -> None:
             DONE_HANDLERS[slot](job, entry)
         elif job.state == FAILED:
             LOG.warning("job %s (%s) failed: %s", job.id, job.kind, job.error)
-            FAILED_HANDLERS.get(slot, lambda j: _note(slot, "error", explain_failure(
-                j, ACTIONS.get(slot, "working"))))(job)
+            FAILED_HANDLERS[slot](job)
         elif job.state == CANCELLED:
             _note(slot, "info", "Cancelled. What was finished is cached: Run again goes on "
                                 "from there.")

@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from clustering.export.tables import csv_bytes
+from clustering.jobs import work
 from clustering.review.decisions import decided, remove_list
 from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.review.summary import review_summary
-from dashboard import choices, compute, errors, router, sources, state, thumbnails
+from dashboard import choices, compute, errors, jobs, router, sources, state, thumbnails
 from dashboard.paging import page_slice, range_text
 from dashboard.fingerprint import combine
 from dashboard.markdown import escape
@@ -148,6 +149,9 @@ if data is None:
     st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_forward:")
     st.stop()
 
+if not jobs.ready(jobs.SCAN, work.SCAN, data.discovery.images, state.current_settings(),
+                  "Hashing the images and scoring their quality"):
+    st.stop()  # the page draws itself when the scan (a background job) ends
 refs = sources.refs_by_name(data.discovery)
 key = compute.source_key(data)
 feature_run = state.run()

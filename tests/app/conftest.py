@@ -13,7 +13,8 @@ from clustering.jobs import supervisor, worker
 from clustering.jobs.store import JobStore
 
 
-class _Finished:
+class Finished:
+    """A worker process that has already exited."""
     pid = 0
 
     @staticmethod
@@ -21,9 +22,9 @@ class _Finished:
         return 0
 
 
-def run_inline(db_path: Path) -> _Finished:
+def run_inline(db_path: Path) -> Finished:
     worker.run_worker(JobStore(db_path))
-    return _Finished()
+    return Finished()
 
 
 @pytest.fixture(autouse=True)

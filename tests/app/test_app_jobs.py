@@ -11,13 +11,14 @@ from clustering.jobs.store import CANCELLED, DONE, QUEUED, JobStore
 from dashboard import jobs, persist, state
 from tests.app.app_helpers import (button, coloured_uploads, fresh_streamlit,  # noqa: F401
                                    messages, new_app, no_traceback, upload)
+from tests.app.conftest import Finished
 from tests.app.test_app_persist import reloaded
 
 
 @pytest.fixture(autouse=True)
 def no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Jobs wait in the queue until the test runs a worker itself."""
-    monkeypatch.setattr(supervisor, "launch_worker", lambda path: None)
+    monkeypatch.setattr(supervisor, "launch_worker", lambda path: Finished())
     monkeypatch.setattr(supervisor.Supervisor, "_watch", lambda self: None)
 
 
@@ -102,3 +103,27 @@ def test_the_session_record_keeps_the_job_and_owner():
     record = persist.store().load(at.query_params[persist.QUERY_KEY])
     assert record["jobs"]["owner"] == at.session_state[jobs.OWNER]
     assert record["jobs"]["pending"]["features"]["id"] == store().jobs()[0].id
+
+
+def test_the_duplicate_scan_is_a_job_and_a_failure_is_not_retried_by_itself(monkeypatch):
+    at = demo_session()
+    at.switch_page("pages/duplicates_quality.py").run()
+    no_traceback(at)
+    assert "Hashing the images and scoring their quality: queued" in infos(at)
+    assert not at.subheader  # nothing drawn before the scan ends
+
+    real = work.KINDS[work.SCAN]
+    monkeypatch.setitem(work.KINDS, work.SCAN, lambda *args: (_ for _ in ()).throw(
+        OSError(28, "No space left on device")))
+    worker.run_worker(store(), max_running=1)
+    at.run()
+    assert any("No space left on device" in e for e in messages(at, "error"))
+    at.run()  # shown again, not asked again
+    assert [j.state for j in store().jobs()] == ["failed"]
+
+    monkeypatch.setitem(work.KINDS, work.SCAN, real)
+    button(at, "Try again").click().run()
+    worker.run_worker(store(), max_running=1)
+    at.run()
+    no_traceback(at)
+    assert [s.value for s in at.subheader][:1] == ["Duplicates"]

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from clustering.jobs.store import DONE, JobStore
 from tests.e2e.browser import SLOW_MS, open_page, wait_idle
 from tests.e2e.conftest import dashboard_server
-from tests.e2e.test_e2e_persist import coloured
+from tests.e2e.test_e2e_persist import coloured, shot
 
 pytestmark = pytest.mark.e2e
 SLOW = Path(__file__).parent / "slow"
@@ -76,6 +76,7 @@ def test_a_job_outlives_its_page_and_a_second_user_waits(slow_server, browser: B
     open_folder_and_run(second, url, theirs)
     expect(second.get_by_text("Extracting features: queued, next to start")).to_be_visible(
         timeout=30_000)
+    shot(second, "jobs-queued")
 
     store = JobStore(home / "cache" / "jobs.sqlite3")
     wait_for(store, DONE, 1)  # the first job ended with no page open
@@ -88,6 +89,8 @@ def test_a_job_outlives_its_page_and_a_second_user_waits(slow_server, browser: B
     open_page(back, "Clusters")
     expect(back.get_by_text("Every cluster at a glance")).to_be_visible(timeout=SLOW_MS)
     expect(back.get_by_test_id("stMetric").nth(1)).to_contain_text("12")
+    open_page(back, "Features")
+    shot(back, "jobs-result-after-return")
 
     # The second user's job started when the first ended; its page shows the result
     # by itself (the progress redraws every second and reruns the app at the end).

@@ -1,0 +1,138 @@
+"""What running long work as a background job costs.
+
+1. Time to result: feature extraction of the same photos (offline extractor, cold cache)
+   called in this process vs submitted as a job (a real worker process started by the
+   supervisor; submit until the table says done, polled every 0.1 s). Runs alternate,
+   each with a fresh cache; medians. Target: the job path at most 5 % slower.
+2. A page of another session opened while two extraction jobs run (CLUSTERLENS_MAX_JOBS=2,
+   a real dashboard server, headless Chromium): seconds until the Data page's script run
+   has ended, median of 5 new sessions. Target: at most 2 s.
+
+    PYTHONPATH=. nice -n 5 .venv/bin/python -m bench.jobs --images 2000 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._common import load_average, median, table, write_results
+from bench.dashboard_scale import library, ready
+from clustering.files.discover import discover
+from clustering.jobs import work
+from clustering.jobs.store import ACTIVE, DONE, JobStore
+from clustering.jobs.supervisor import Supervisor
+from clustering.settings import Settings
+
+JOB_TARGET, PAGE_TARGET_S = 1.05, 2.0
+POLL_S = 0.1
+
+
+def in_process(images, cache: Path) -> float:
+    start = time.perf_counter()
+    work.run_features(images, Settings(model="handcrafted", cache_dir=str(cache)))
+    return time.perf_counter() - start
+
+
+def submit(store: JobStore, images, cache: Path, owner: str = "bench"):
+    inputs = work.make_inputs(images, Settings(model="handcrafted", cache_dir=str(cache)))
+    return store.submit(work.FEATURES, work.job_key(work.FEATURES, inputs), owner, inputs)
+
+
+def through_a_job(images, home: Path) -> float:
+    store = JobStore(home / "jobs.sqlite3")
+    start = time.perf_counter()
+    job = submit(store, images, home / "cache")
+    Supervisor(store, max_running=1).kick()
+    while (now := store.get(job.id)).state in ACTIVE:
+        time.sleep(POLL_S)
+    if now.state != DONE:
+        raise RuntimeError(f"the job ended {now.state}: {now.error}")
+    return time.perf_counter() - start
+
+
+def time_to_result(images, runs: int) -> dict:
+    seconds: dict[str, list[float]] = {"in-process": [], "job": []}
+    for run in range(runs):
+        for way in seconds:
+            with tempfile.TemporaryDirectory(prefix="clusterlens-bench-jobs-") as home:
+                took = (in_process(images, Path(home) / "cache") if way == "in-process"
+                        else through_a_job(images, Path(home)))
+            seconds[way].append(took)
+            print(f"  run {run + 1}, {way}: {took:.2f} s", file=sys.stderr, flush=True)
+    return {way: {"runs_s": values, "median_s": median(values)}
+            for way, values in seconds.items()}
+
+
+def page_load_while_jobs_run(folder: Path, images, loads: int) -> dict:
+    """Two jobs on the two halves of ``images``; ``loads`` new sessions open the Data page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, dashboard_server
+
+    half = len(images) // 2
+    times, running = [], []
+    with tempfile.TemporaryDirectory(prefix="clusterlens-bench-jobs-") as home:
+        with dashboard_server(Path(home), folder, {"CLUSTERLENS_MAX_JOBS": "2"}) as url:
+            store = JobStore(Path(home) / "cache" / "jobs.sqlite3")
+            for part in (images[:half], images[half:]):
+                submit(store, part, Path(home) / "cache")
+            Supervisor(store, max_running=2).kick()
+            play = sync_playwright().start()
+            browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                while store.count("running") < 2:
+                    time.sleep(POLL_S)
+                for _ in range(loads):
+                    context = browser.new_context(viewport={"width": 1280, "height": 2000})
+                    page = context.new_page()
+                    start = time.perf_counter()
+                    page.goto(url)
+                    expect(page.get_by_role("heading", name="Data")).to_be_visible(
+                        timeout=120_000)
+                    times.append(ready(page, start))
+                    running.append(store.count("running"))
+                    print(f"  page load {times[-1]:.2f} s with {running[-1]} jobs running",
+                          file=sys.stderr, flush=True)
+                    context.close()
+            finally:
+                browser.close()
+                play.stop()
+                for job in store.jobs():
+                    store.cancel(job.id, "bench")
+    return {"loads_s": times, "median_s": median(times), "jobs_running_at_each": running}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--loads", type=int, default=5)
+    args = parser.parse_args()
+    folder = library(args.images)
+    images = discover(folder).images
+    results = {"images": len(images), "load_average_before": load_average()}
+    results["time_to_result"] = time_to_result(images, args.runs)
+    results["page_load"] = page_load_while_jobs_run(folder, images, args.loads)
+    results["load_average_after"] = load_average()
+    ratio = (results["time_to_result"]["job"]["median_s"]
+             / results["time_to_result"]["in-process"]["median_s"])
+    results["job_over_in_process"] = ratio
+    write_results("jobs", results)
+    ttr, page = results["time_to_result"], results["page_load"]
+    print(table(["measure", "value", "target"], [
+        (f"extraction in-process, {len(images):,} images (median of {args.runs})",
+         f"{ttr['in-process']['median_s']:.2f} s", ""),
+        (f"the same through a job (median of {args.runs})", f"{ttr['job']['median_s']:.2f} s",
+         ""),
+        ("job / in-process", f"{ratio:.3f}", f"<= {JOB_TARGET:.2f}"),
+        (f"another session's page, two jobs running (median of {args.loads})",
+         f"{page['median_s']:.2f} s", f"<= {PAGE_TARGET_S:.1f} s"),
+    ]))
+
+
+if __name__ == "__main__":
+    main()
