@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import errors, jobs, persist, router, sources, state
+from dashboard import errors, job_results, jobs, persist, router, sources, state
 from dashboard.markdown import escape
 
 
@@ -34,7 +34,7 @@ try:
     sources.keep_session_alive()
     sources.open_demo_at_start()
     persist.show_notice()
-    jobs.collect()  # jobs that ended while the page was closed: their results, no click
+    job_results.collect()  # jobs that ended while the page was closed: their results, no click
     if page.title != "Features":
         with st.sidebar:
             jobs.show_progress(jobs.FEATURES, "Features")

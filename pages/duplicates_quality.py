@@ -12,6 +12,7 @@ import streamlit as st
 
 from clustering.export.tables import csv_bytes
 from clustering.jobs import work
+from clustering.jobs.store import DONE
 from clustering.review.decisions import decided, remove_list
 from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.review.summary import review_summary
@@ -149,8 +150,9 @@ if data is None:
     st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_forward:")
     st.stop()
 
-if not jobs.ready(jobs.SCAN, work.SCAN, data.discovery.images, state.current_settings(),
-                  "Hashing the images and scoring their quality"):
+scan = jobs.ask(jobs.SCAN, work.SCAN, data.discovery.images, state.current_settings())
+if scan is None or scan.state != DONE:
+    jobs.show_state(jobs.SCAN, "Hashing the images and scoring their quality")
     st.stop()  # the page draws itself when the scan (a background job) ends
 refs = sources.refs_by_name(data.discovery)
 key = compute.source_key(data)

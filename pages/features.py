@@ -10,7 +10,7 @@ from clustering.features.weights import SPECS, models_dir
 from clustering.jobs import work
 from clustering.settings import LAYERS, MODELS
 from clustering.settings import Settings
-from dashboard import errors, jobs, persist, router, sources, state
+from dashboard import errors, job_results, jobs, persist, router, sources, state
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
@@ -27,7 +27,7 @@ def extract(settings: Settings) -> None:
     started = errors.attempt("starting the feature extraction", jobs.submit, jobs.FEATURES,
                              work.FEATURES, state.source().discovery.images, settings)
     if started is not None:
-        jobs.collect()  # already done when the same work was done before
+        job_results.collect()  # already done when the same work was done before
 
 
 def show_notes() -> None:

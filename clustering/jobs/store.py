@@ -231,7 +231,8 @@ class JobStore:
 
     # ---- after a crash -----------------------------------------------------------------
 
-    def requeue_stale(self, is_alive: Callable[[int | None], bool], stale_after_s: float, max_attempts: int) -> list[int]:
+    def requeue_stale(self, is_alive: Callable[[int | None], bool], stale_after_s: float,
+                      max_attempts: int) -> list[int]:
         """Jobs "running" whose worker is gone (``is_alive(pid)`` false, or no heartbeat
         for ``stale_after_s``): queued again (the cache keeps their finished part), or
         failed with the reason after ``max_attempts`` starts. Returns their ids."""

@@ -1,0 +1,80 @@
+"""Finished feature jobs become the session's results, as a page run would have made them.
+
+Called at the start of every run (``app.py``), so a session that comes back after the
+work ended (a reload, another browser on the same address) finds its features, the
+k sweep and the clusters without pressing Run again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import streamlit as st
+
+from clustering.jobs import work
+from clustering.jobs.store import ACTIVE, CANCELLED, DONE, FAILED, Job
+from dashboard import compute, errors, jobs, state
+
+LOG = logging.getLogger("clusterlens")
+
+
+def _same_images(job: Job) -> bool:
+    data = state.source()
+    return data is not None and [r[0] for r in job.inputs["images"]] == [
+        ref.name for ref in data.discovery.images]
+
+
+def _features_done(job: Job) -> None:
+    """Use a finished feature job: read the features from the cache, reduce, sweep k."""
+    settings = work.settings_from(job.inputs["settings"])
+    data = state.source()
+    feature_run = compute.compute_run(data, settings)
+    done = job.result or {}  # what the job did, not this read from the cache
+    feature_run.features = replace(feature_run.features, computed=done.get("computed", 0),
+                                   cached=done.get("cached", 0), seconds=done.get("seconds", 0.0))
+    st.session_state[state.RUN] = feature_run
+    if not feature_run.features.names:
+        jobs.note(jobs.FEATURES, "error",
+                  f"None of the {len(data.discovery.images)} images could be decoded (the "
+                  f"reasons are listed below). Go back to the Data page and choose other files.")
+        return
+    for key in (state.K, state.K_FOR, state.NAMES):
+        st.session_state.pop(key, None)
+    try:
+        analysis = compute.analyse(feature_run)
+    except Exception as exc:  # a message, never a traceback
+        errors.log_error("trying each k", exc)
+        jobs.note(jobs.FEATURES, "error", errors.explain(exc, "trying each k"))
+        return
+    jobs.note(jobs.FEATURES, "complete", f"Done: {len(feature_run.features.names)} images, "
+                                         f"suggested k = {analysis.sweep.choice_.k}")
+
+
+def _features_failed(job: Job) -> None:
+    if job.error_kind == "WeightsUnavailable":
+        settings = job.inputs["settings"]
+        st.session_state[state.WEIGHTS_PROBLEM] = {"model": settings["model"],
+                                                "layer": settings["layer"],
+                                                "message": job.error or ""}
+    else:
+        jobs.note(jobs.FEATURES, "error", jobs.explain_failure(job, "extracting features"))
+
+
+def collect() -> None:
+    """Turn this session's finished feature job into its results (on every run, any
+    page: who comes back after the work ended sees the clusters with no click)."""
+    job = jobs.pending(jobs.FEATURES)
+    if job is None or job.state in ACTIVE:
+        return
+    del st.session_state[jobs.PENDING][jobs.FEATURES]
+    if not _same_images(job):
+        return  # the user chose other images meanwhile
+    if job.state == DONE:
+        _features_done(job)
+    elif job.state == FAILED:
+        LOG.warning("job %s (%s) failed: %s", job.id, job.kind, job.error)
+        _features_failed(job)
+    elif job.state == CANCELLED:
+        jobs.note(jobs.FEATURES, "info", "Cancelled. What was finished is cached: Run again "
+                                         "goes on from there.")
