@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ from clustering.files.discover import discover
 from clustering.jobs import work
 from clustering.jobs.store import ACTIVE, DONE, JobStore
 from clustering.jobs.supervisor import Supervisor
-from clustering.settings import Settings
+from clustering.settings import MAX_JOBS_ENV, Settings
 
 JOB_TARGET, PAGE_TARGET_S = 1.05, 2.0
 POLL_S = 0.1
@@ -76,15 +77,17 @@ def page_load_while_jobs_run(folder: Path, images, loads: int) -> dict:
     half = len(images) // 2
     times, running = [], []
     with tempfile.TemporaryDirectory(prefix="clusterlens-bench-jobs-") as home:
-        with dashboard_server(Path(home), folder, {"CLUSTERLENS_MAX_JOBS": "2"}) as url:
+        with dashboard_server(Path(home), folder, {MAX_JOBS_ENV: "2"}) as url:
             store = JobStore(Path(home) / "cache" / "jobs.sqlite3")
             for part in (images[:half], images[half:]):
                 submit(store, part, Path(home) / "cache")
+            os.environ[MAX_JOBS_ENV] = "2"  # the workers read it when they claim a job
             Supervisor(store, max_running=2).kick()
             play = sync_playwright().start()
             browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                while store.count("running") < 2:
+                deadline = time.monotonic() + 120
+                while store.count("running") < 2 and time.monotonic() < deadline:
                     time.sleep(POLL_S)
                 for _ in range(loads):
                     context = browser.new_context(viewport={"width": 1280, "height": 2000})

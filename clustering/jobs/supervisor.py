@@ -2,7 +2,8 @@
 
 One :class:`Supervisor` per job table in a process (the dashboard's server makes one
 at its first page, :func:`supervisor`). It never runs work itself: it starts
-``python -m clustering jobs run-worker`` processes, each in its own session so a job
+``python -m clustering.jobs.worker`` processes (the same as ``python -m clustering jobs
+run-worker``, with fewer imports), each in its own session so a job
 outlives the page, the browser and even the server that started it. The job table
 limits how many run at once (:meth:`JobStore.claim`), so several servers on one cache
 folder still share the limit.
@@ -40,9 +41,8 @@ class Handle(Protocol):
 def launch_worker(db_path: Path) -> Handle:
     """A new worker process for the table at ``db_path`` (its output goes to ours:
     the server's log)."""
-    return subprocess.Popen([sys.executable, "-m", "clustering", "jobs", "run-worker",
-                             "--db", str(db_path)], stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "clustering.jobs.worker", "--db",
+                             str(db_path)], stdin=subprocess.DEVNULL, start_new_session=True)
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -97,8 +97,9 @@ class Supervisor:
                 if self.store.count(*ACTIVE) == 0:
                     return
                 self.kick()
-            except Exception as exc:  # noqa: BLE001 - keep watching through a busy table
-                LOG.warning("job supervisor: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - the next submit starts a new watch
+                LOG.warning("job supervisor stopped watching: %s", exc)
+                return
 
 
 _SUPERVISORS: dict[Path, Supervisor] = {}

@@ -23,9 +23,10 @@ from clustering.errors import InputError
 from clustering.features import FeatureSet, extract_features, extractor_for
 from clustering.files.discover import ImageRef
 from clustering.images.engine import Progress, ProgressCallback
-from clustering.pipeline import map_2d, reduce_features
-from clustering.review.scan import scan_images
 from clustering.settings import Settings
+
+# The later stages (pipeline, review) are imported by the kinds that use them: a worker
+# process that only extracts features starts ~1 s sooner without scikit-learn & co.
 
 FEATURES, SCAN, MAP = "features", "scan", "map"
 # The settings that change features (the rest shape only what is done with them).
@@ -108,6 +109,8 @@ def features_job(inputs: dict[str, Any], progress: ProgressCallback,
 def scan_job(inputs: dict[str, Any], progress: ProgressCallback,
              results: Path) -> dict[str, Any]:
     """Perceptual hashes and quality scores (one decode each) into the cache."""
+    from clustering.review.scan import scan_images
+
     settings = settings_from(inputs["settings"])
     signatures, scores = scan_images(images_from(inputs["images"]),
                                      cache=FeatureCache(settings.cache_dir), progress=progress)
@@ -117,6 +120,8 @@ def scan_job(inputs: dict[str, Any], progress: ProgressCallback,
 def map_job(inputs: dict[str, Any], progress: ProgressCallback,
             results: Path) -> dict[str, Any]:
     """The UMAP or t-SNE map of the PCA-reduced (cached) features, saved as ``.npy``."""
+    from clustering.pipeline import map_2d, reduce_features
+
     settings = settings_from(inputs["settings"])
     found = run_features(images_from(inputs["images"]), settings)
     if not found.names:
