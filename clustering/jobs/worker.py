@@ -97,7 +97,7 @@ def run_worker(store: JobStore, max_running: int | None = None, idle_s: float = 
     while True:
         job = store.claim(os.getpid(), limit)
         if job is None:
-            if time.monotonic() - idle_since >= idle_s:
+            if time.monotonic() - idle_since >= idle_s or not store.path.exists():
                 return count
             time.sleep(IDLE_POLL_S)
             continue
