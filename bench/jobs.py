@@ -78,7 +78,7 @@ def page_load_while_jobs_run(folder: Path, images, loads: int) -> dict:
     half = len(images) // 2
     times, running = [], []
     with tempfile.TemporaryDirectory(prefix="clusterlens-bench-jobs-",
-                                  ignore_cleanup_errors=True) as home:
+                                    ignore_cleanup_errors=True) as home:
         with dashboard_server(Path(home), folder, {MAX_JOBS_ENV: "2"}) as url:
             store = JobStore(Path(home) / "cache" / "jobs.sqlite3")
             for part in (images[:half], images[half:]):

@@ -15,7 +15,7 @@ from clustering.export.colours import cluster_colour
 from clustering.export.tables import csv_bytes, json_bytes
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
-from dashboard import choices, compute, router, sources, state, thumbnails
+from dashboard import choices, compute, jobs, router, sources, state, thumbnails
 from dashboard.charts import map_images, scatter_figure, selected_indices, stratified_sample
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
@@ -110,6 +110,9 @@ st.subheader("Map of the images")
 method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.__getitem__,
                               required=True, **state.bind(state.MAP))
 projection = analysis.result.map
+if method != "pca" and projection.method == "pca":
+    jobs.show_state(jobs.MAP, f"Drawing the {MAP_LABELS[method]} map (the PCA map is shown "
+                              f"until it is ready)")
 note = projection.parameters.get("instead_of")
 st.caption(f"Each dot is an image, placed by {projection.method.upper()} "
            f"({duration(projection.seconds)} to compute) and coloured by cluster; each "

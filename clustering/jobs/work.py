@@ -31,6 +31,7 @@ from clustering.settings import Settings
 FEATURES, SCAN, MAP = "features", "scan", "map"
 # The settings that change features (the rest shape only what is done with them).
 FEATURE_FIELDS = ("model", "layer", "weights", "precision", "cache_dir")
+MAP_FIELDS = FEATURE_FIELDS + ("pca", "whiten", "normalize", "seed", "map")
 RESULTS_DIR = "job-results"  # beside jobs.sqlite3: results too large for a JSON cell
 
 Work = Callable[[dict[str, Any], ProgressCallback, Path], dict[str, Any]]
@@ -74,8 +75,8 @@ def job_key(kind: str, inputs: dict[str, Any]) -> str:
     """What names the work: the files (with size and time) and the settings that change
     the result of ``kind``; two requests with the same key get one job."""
     settings = inputs["settings"]
-    shaping = ({k: settings.get(k) for k in FEATURE_FIELDS} if kind == FEATURES
-               else {"cache_dir": settings.get("cache_dir")} if kind == SCAN else settings)
+    fields_used = {FEATURES: FEATURE_FIELDS, SCAN: ("cache_dir",), MAP: MAP_FIELDS}[kind]
+    shaping = {k: settings.get(k) for k in fields_used}
     digest = hashlib.blake2b(digest_size=16)
     digest.update(json.dumps([kind, shaping, {k: v for k, v in inputs.items()
                                                if k not in ("images", "settings")}],

@@ -9,8 +9,8 @@ from clustering.cache import default_cache_dir
 from clustering.jobs import supervisor, work, worker
 from clustering.jobs.store import CANCELLED, DONE, QUEUED, JobStore
 from dashboard import jobs, persist, state
-from tests.app.app_helpers import (button, coloured_uploads, fresh_streamlit,  # noqa: F401
-                                   messages, new_app, no_traceback, upload)
+from tests.app.app_helpers import (button, charts, coloured_uploads,  # noqa: F401
+                                   fresh_streamlit, messages, new_app, no_traceback, upload)
 from tests.app.conftest import Finished
 from tests.app.test_app_persist import reloaded
 
@@ -127,3 +127,21 @@ def test_the_duplicate_scan_is_a_job_and_a_failure_is_not_retried_by_itself(monk
     at.run()
     no_traceback(at)
     assert [s.value for s in at.subheader][:1] == ["Duplicates"]
+
+
+def test_a_tsne_map_is_a_job_and_the_pca_map_shows_until_it_ends():
+    at = run_pressed(upload(new_app(), coloured_uploads(2)))
+    worker.run_worker(store(), max_running=1)
+    at.switch_page("pages/clusters.py").run()
+    at.button_group(key="_w_map_method").set_value("tsne").run()
+    no_traceback(at)
+    assert "Drawing the t-SNE map (the PCA map is shown until it is ready): queued" in infos(at)
+    [scatter] = charts(at).values()
+    assert scatter["layout"]["xaxis"]["title"]["text"] == "PCA 1"
+
+    worker.run_worker(store(), max_running=1)
+    at.run()
+    no_traceback(at)
+    [scatter] = charts(at).values()
+    assert scatter["layout"]["xaxis"]["title"]["text"] == "TSNE 1"
+    assert [j.kind for j in store().jobs()] == ["map", "features"]
