@@ -1,8 +1,9 @@
-"""Finished feature jobs become the session's results, as a page run would have made them.
+"""Finished jobs become the session's results, as a page run would have made them.
 
 Called at the start of every run (``app.py``), so a session that comes back after the
 work ended (a reload, another browser on the same address) finds its features, the
-k sweep and the clusters without pressing Run again.
+k sweep and the clusters (or the images it added to a reopened run) without pressing
+a button again.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
+from clustering.files.discover import Skipped
 from clustering.jobs import work
 from clustering.jobs.store import ACTIVE, CANCELLED, DONE, FAILED, Job
-from dashboard import compute, errors, jobs, state
+from dashboard import compute, errors, jobs, persist, state
 
 LOG = logging.getLogger("clusterlens")
 
@@ -62,8 +65,34 @@ def _features_failed(job: Job) -> None:
 
 
 def collect() -> None:
-    """Turn this session's finished feature job into its results (on every run, any
-    page: who comes back after the work ended sees the clusters with no click)."""
+    """Turn this session's finished jobs into results (on every run, any page: who
+    comes back after the work ended sees them with no click)."""
+    _collect_features()
+    _collect_added()
+
+
+def _collect_added() -> None:
+    """New images placed in a reopened run ("Add images"): the table the job saved."""
+    job = jobs.pending(jobs.ASSIGN)
+    if job is None or job.state in ACTIVE:
+        return
+    del st.session_state[jobs.PENDING][jobs.ASSIGN]
+    if job.state == FAILED:
+        LOG.warning("job %s (%s) failed: %s", job.id, job.kind, job.error)
+        jobs.note(jobs.ASSIGN, "error", jobs.explain_failure(job, "placing the new images"))
+    if job.state != DONE:
+        return
+    table = pd.read_csv(job.result["table"], dtype={"file": str})
+    skipped = st.session_state.pop(persist.ADDED_SKIPPED, []) + job.result["skipped"]
+    st.session_state[persist.ADDED] = {
+        "table": table, "images": {ref.name: ref for ref in work.images_from(
+            job.inputs["images"])}, "skipped": [Skipped(name, why) for name, why in skipped]}
+    if table.empty:
+        jobs.note(jobs.ASSIGN, "warning", "None of these files could be placed (no loadable "
+                                          "images).")
+
+
+def _collect_features() -> None:
     job = jobs.pending(jobs.FEATURES)
     if job is None or job.state in ACTIVE:
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -36,8 +37,9 @@ POLL_S = 1.0  # how often an active job's progress is redrawn
 FEATURES = "features"
 SCAN = "scan"  # the duplicate and quality scan
 MAP = "map"  # a UMAP or t-SNE map
+ASSIGN = "assign"  # new images placed in a reopened run ("Add images")
 ACTIONS = {FEATURES: "extracting features", SCAN: "hashing the images and scoring their quality",
-           MAP: "drawing the map"}
+           MAP: "drawing the map", ASSIGN: "placing the new images"}
 
 
 def owner() -> str:
@@ -48,14 +50,20 @@ def job_store() -> JobStore:
     return supervisor(default_cache_dir() / "jobs.sqlite3").store
 
 
+def results_dir() -> Path:
+    """Where jobs keep results too large for the table (and the files they read)."""
+    return job_store().path.parent / work.RESULTS_DIR
+
+
 def submit(slot: str, kind: str, images: Sequence[ImageRef], settings: Settings,
-           **meta: Any) -> Job:
+           **extra: Any) -> Job:
     """Ask for the work (shared with anyone who asked for the same) and wait for it in
-    ``slot``; a worker starts at once when a slot is free."""
+    ``slot``; ``extra`` inputs go with the file listing and settings. A worker starts at
+    once when a slot is free."""
     boss = supervisor(default_cache_dir() / "jobs.sqlite3")
-    inputs = work.make_inputs(images, settings)
+    inputs = work.make_inputs(images, settings, **extra)
     job = boss.store.submit(kind, work.job_key(kind, inputs), owner(), inputs)
-    st.session_state.setdefault(PENDING, {})[slot] = {"id": job.id, **meta}
+    st.session_state.setdefault(PENDING, {})[slot] = {"id": job.id}
     st.session_state.setdefault(NOTES, {}).pop(slot, None)
     boss.kick()
     return boss.store.get(job.id) or job  # as it is now (shared work may be done already)

@@ -35,8 +35,9 @@ import streamlit as st
 
 from clustering.cache import default_cache_dir
 from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write_bundle
-from clustering.export.saved_model import SavedModel, place_images
+from clustering.export.saved_model import SavedModel
 from clustering.files.discover import Discovery, discover
+from clustering.jobs import work
 from clustering.settings import Settings
 from dashboard import compute, jobs, sources, state
 from dashboard.choices import cluster_names
@@ -66,7 +67,8 @@ RESTORED = "persist_restored"  # the URL was looked at once in this session
 NOTICE = "persist_notice"  # what the restore did, shown once on the Data page
 SAVED_JSON = "persist_saved"  # the last JSON written (nothing is written when unchanged)
 REOPENED = "reopened"  # {"label", "bundle": Bundle, "reachable": why not or None}
-ADDED = "added_images"  # {"table": placed images, "images": {name: ImageRef}}
+ADDED = "added_images"  # {"table": placed images, "images": {name: ImageRef}, "skipped"}
+ADDED_SKIPPED = "added_skipped"  # [[name, reason]] files refused before placing
 WIDGET_SETTINGS = ("model", "layer", "pca_mode", "pca_fraction", "pca_components", "whiten",
                    "normalize", "k_range", state.DUP_SENSITIVITY)
 
@@ -502,13 +504,12 @@ def find_added(text: str) -> Discovery:
     return discover(resolve_inside(text, configured_roots(APP_DIR, sources.DEMO_DIR)))
 
 
-def add_images(found: Discovery) -> int:
-    """Place ``found``'s images in the reopened run's model; return how many were placed."""
+def add_images(found: Discovery) -> None:
+    """Place ``found``'s images in the reopened run's model: a background job (the Data
+    page follows it; ``dashboard/job_results.py`` shows its result)."""
     bundle: Bundle = st.session_state[REOPENED]["bundle"]
     settings = settings_from(bundle.run.get("settings") or {})
-    table, features = place_images(bundle.model, found.images, settings.cache_dir,
-                                   batch_size=settings.batch_size)
-    refs = {ref.name: ref for ref in found.images}
-    st.session_state[ADDED] = {"table": table, "images": refs,
-                               "skipped": found.skipped + features.skipped}
-    return len(table)
+    st.session_state.pop(ADDED, None)
+    st.session_state[ADDED_SKIPPED] = [[s.name, s.reason] for s in found.skipped]
+    jobs.submit(jobs.ASSIGN, work.ASSIGN, found.images, settings,
+                model=str(work.save_model(bundle.model, jobs.results_dir())))

@@ -9,8 +9,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
-from dashboard import (compute, distributed, errors, persist, router, sources, state,
-                       thumbnails)
+from dashboard import (compute, distributed, errors, job_results, jobs, persist, router,
+                       sources, state, thumbnails)
 from dashboard.charts import placed_figure
 from dashboard.markdown import escape
 from dashboard.roots import configured_roots, resolve_inside
@@ -96,10 +96,8 @@ def run_reopen(fn, *args) -> None:
 
 
 def add_found(found: Discovery) -> None:
-    placed = errors.attempt("placing the new images", persist.add_images, found)
-    if placed == 0:
-        st.warning("None of these files could be placed (no loadable images).",
-                   icon=":material/warning:")
+    errors.attempt("placing the new images", persist.add_images, found)
+    job_results.collect()  # already done when these images were placed before
 
 
 def show_added(reopened: dict, added: dict) -> None:
@@ -174,6 +172,9 @@ if reopened is not None and reopened["bundle"].model is not None:
             found = errors.attempt("opening the folder", persist.find_added, add_text)
             if found is not None:
                 add_found(found)
+    jobs.show_progress(jobs.ASSIGN, "Placing the new images")
+    for kind, text in jobs.notes(jobs.ASSIGN):
+        getattr(st, kind)(text, icon=":material/warning:")
     added = st.session_state.get(persist.ADDED)
     if added is not None:
         show_added(reopened, added)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,10 +25,12 @@ from clustering.files.discover import ImageRef
 from clustering.images.engine import Progress, ProgressCallback
 from clustering.settings import Settings
 
-# The later stages (pipeline, review) are imported by the kinds that use them: a worker
-# process that only extracts features starts ~1 s sooner without scikit-learn & co.
+# The later stages (pipeline, review, export) are imported by the kinds that use them: a
+# worker process that only extracts features starts ~1 s sooner without scikit-learn & co.
+if TYPE_CHECKING:
+    from clustering.export.saved_model import SavedModel
 
-FEATURES, SCAN, MAP = "features", "scan", "map"
+FEATURES, SCAN, MAP, ASSIGN = "features", "scan", "map", "assign"
 # The settings that change features (the rest shape only what is done with them).
 FEATURE_FIELDS = ("model", "layer", "weights", "precision", "cache_dir")
 MAP_FIELDS = FEATURE_FIELDS + ("pca", "whiten", "normalize", "seed", "map")
@@ -75,7 +77,8 @@ def job_key(kind: str, inputs: dict[str, Any]) -> str:
     """What names the work: the files (with size and time) and the settings that change
     the result of ``kind``; two requests with the same key get one job."""
     settings = inputs["settings"]
-    fields_used = {FEATURES: FEATURE_FIELDS, SCAN: ("cache_dir",), MAP: MAP_FIELDS}[kind]
+    fields_used = {FEATURES: FEATURE_FIELDS, SCAN: ("cache_dir",), MAP: MAP_FIELDS,
+                   ASSIGN: ("cache_dir", "batch_size")}[kind]
     shaping = {k: settings.get(k) for k in fields_used}
     digest = hashlib.blake2b(digest_size=16)
     digest.update(json.dumps([kind, shaping, {k: v for k, v in inputs.items()
@@ -142,7 +145,35 @@ def map_job(inputs: dict[str, Any], progress: ProgressCallback,
             "names": len(found.names)}
 
 
-KINDS: dict[str, Work] = {FEATURES: features_job, SCAN: scan_job, MAP: map_job}
+def save_model(model: SavedModel, results: Path) -> Path:
+    """A saved run's model as a file an assign job can read (named by its content)."""
+    data = model.to_bytes()
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"model-{hashlib.blake2b(data, digest_size=16).hexdigest()}.npz"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def assign_job(inputs: dict[str, Any], progress: ProgressCallback,
+               results: Path) -> dict[str, Any]:
+    """Place new images in a saved run (``inputs["model"]``: its model.npz), as
+    ``python -m clustering assign`` does; the table is saved as CSV."""
+    from clustering.export.saved_model import SavedModel, place_images
+
+    settings = settings_from(inputs["settings"])
+    model = SavedModel.from_bytes(Path(inputs["model"]).read_bytes())
+    table, features = place_images(model, images_from(inputs["images"]), settings.cache_dir,
+                                   batch_size=settings.batch_size, progress=progress)
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"assign-{job_key(ASSIGN, inputs)}.csv"
+    table.to_csv(path, index=False)
+    return {"table": str(path), "placed": len(table),
+            "skipped": [[s.name, s.reason] for s in features.skipped]}
+
+
+KINDS: dict[str, Work] = {FEATURES: features_job, SCAN: scan_job, MAP: map_job,
+                          ASSIGN: assign_job}
 
 
 def run(kind: str, inputs: dict[str, Any], progress: ProgressCallback,
