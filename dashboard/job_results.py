@@ -36,6 +36,10 @@ def _features_done(job: Job) -> None:
     done = job.result or {}  # what the job did, not this read from the cache
     feature_run.features = replace(feature_run.features, computed=done.get("computed", 0),
                                    cached=done.get("cached", 0), seconds=done.get("seconds", 0.0))
+    if persist.REOPENING in st.session_state:  # a reopened run: its own k and names
+        st.session_state[persist.REOPEN_MESSAGE] = ("success",
+                                                    persist.finish_reopen(feature_run, job))
+        return
     st.session_state[state.RUN] = feature_run
     if not feature_run.features.names:
         jobs.note(jobs.FEATURES, "error",
@@ -99,6 +103,8 @@ def _collect_features() -> None:
     del st.session_state[jobs.PENDING][jobs.FEATURES]
     if not _same_images(job):
         return  # the user chose other images meanwhile
+    if job.state != DONE:
+        st.session_state.pop(persist.REOPENING, None)  # a reopening ends with its job
     if job.state == DONE:
         _features_done(job)
     elif job.state == FAILED:

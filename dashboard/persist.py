@@ -38,6 +38,7 @@ from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write
 from clustering.export.saved_model import SavedModel
 from clustering.files.discover import Discovery, discover
 from clustering.jobs import work
+from clustering.jobs.store import DONE, Job
 from clustering.settings import Settings
 from dashboard import compute, jobs, sources, state
 from dashboard.choices import cluster_names
@@ -67,6 +68,8 @@ RESTORED = "persist_restored"  # the URL was looked at once in this session
 NOTICE = "persist_notice"  # what the restore did, shown once on the Data page
 SAVED_JSON = "persist_saved"  # the last JSON written (nothing is written when unchanged)
 REOPENED = "reopened"  # {"label", "bundle": Bundle, "reachable": why not or None}
+REOPENING = "reopening"  # the label of a reopened run whose feature job has not ended
+REOPEN_MESSAGE = "reopen_message"  # (kind, text): what reopening did, said on the Data page
 ADDED = "added_images"  # {"table": placed images, "images": {name: ImageRef}, "skipped"}
 ADDED_SKIPPED = "added_skipped"  # [[name, reason]] files refused before placing
 WIDGET_SETTINGS = ("model", "layer", "pca_mode", "pca_fraction", "pca_components", "whiten",
@@ -456,12 +459,25 @@ def _reopen(bundle: Bundle, label: str) -> str:
     if not found.images:
         return f"Reopened {label}, but {escape(saved['path'])} holds no images now."
     state.set_source(state.DataSource(saved["label"], found))
-    settings = settings_from(bundle.run.get("settings") or {})
+    settings = settings_from(bundle.run.get("settings") or {}).replace(k=None)
     for key, value in _widgets_for(settings).items():
         st.session_state[key] = value
-    started = time.monotonic()
-    feature_run = compute.compute_run(state.source(), settings.replace(k=None))
-    seconds = time.monotonic() - started
+    st.session_state[REOPENING] = label  # the feature job below finishes the reopening
+    job = jobs.submit(jobs.FEATURES, work.FEATURES, found.images, settings)
+    if job.state != DONE:
+        return (f"Reopened {label}: the features of its {len(found.images)} images are being "
+                f"extracted in the background (those already cached are read); its clusters "
+                f"appear here when they are ready.")
+    st.session_state[jobs.PENDING].pop(jobs.FEATURES)
+    return finish_reopen(compute.compute_run(state.source(), settings), job)
+
+
+def finish_reopen(feature_run: state.FeatureRun, job: Job) -> str:
+    """The reopened bundle's k, names, keep/remove choices and truth on its features
+    (made by ``job``); returns what happened, in Markdown."""
+    bundle: Bundle = st.session_state[REOPENED]["bundle"]
+    label = st.session_state.pop(REOPENING)
+    seconds = (job.result or {}).get("seconds", 0.0)
     st.session_state[state.RUN] = feature_run
     k = int(bundle.run.get("k", {}).get("value", 0)) or None
     if k is not None:

@@ -90,9 +90,9 @@ def reopen_upload() -> None:
 def run_reopen(fn, *args) -> None:
     """Reopen with ``fn``; keep what happened to say it on this page."""
     try:
-        st.session_state["reopen_message"] = ("success", fn(*args))
+        st.session_state[persist.REOPEN_MESSAGE] = ("success", fn(*args))
     except Exception as exc:  # refused bundle, folder not allowed, images gone: in words
-        st.session_state["reopen_message"] = ("error", errors.explain(exc, "reopening the run"))
+        st.session_state[persist.REOPEN_MESSAGE] = ("error", errors.explain(exc, "reopening the run"))
 
 
 def add_found(found: Discovery) -> None:
@@ -148,7 +148,7 @@ with run_tab:
                              key="reopen_path")
     if st.button("Reopen this run", icon=":material/history:"):
         run_reopen(persist.reopen_folder, run_text)
-message = st.session_state.get("reopen_message")  # kept: reruns must not hide it
+message = st.session_state.get(persist.REOPEN_MESSAGE)  # kept: reruns must not hide it
 if message:
     getattr(st, message[0])(message[1], icon=":material/history:")
 reopened = st.session_state.get(persist.REOPENED)

@@ -21,7 +21,7 @@ WEIGHTS_NOTE = "weights_note"  # ("success" | "error", text) about the last weig
 def extract(settings: Settings) -> None:
     """Start extraction as a background job (shared with anyone asking the same); the
     page follows its progress and, when it ends, reduces and sweeps k."""
-    for key in (state.WEIGHTS_PROBLEM, WEIGHTS_NOTE):
+    for key in (state.WEIGHTS_PROBLEM, WEIGHTS_NOTE, persist.REOPENING):
         st.session_state.pop(key, None)
     persist.autosave()  # uploaded images are kept with the session before a job reads them
     started = errors.attempt("starting the feature extraction", jobs.submit, jobs.FEATURES,

@@ -8,11 +8,14 @@ import pytest
 from clustering.cache import default_cache_dir
 from clustering.jobs import supervisor, work, worker
 from clustering.jobs.store import CANCELLED, DONE, QUEUED, JobStore
+from clustering.pipeline import Settings, run_pipeline
 from dashboard import jobs, persist, state
+from dashboard.roots import ROOTS_ENV
 from tests.app.app_helpers import (button, charts, coloured_uploads,  # noqa: F401
                                    fresh_streamlit, messages, new_app, no_traceback, upload)
 from tests.app.conftest import Finished
 from tests.app.test_app_persist import reloaded
+from tests.helpers import COLOURS, save_image
 
 
 @pytest.fixture(autouse=True)
@@ -145,3 +148,27 @@ def test_a_tsne_map_is_a_job_and_the_pca_map_shows_until_it_ends():
     [scatter] = charts(at).values()
     assert scatter["layout"]["xaxis"]["title"]["text"] == "TSNE 1"
     assert [j.kind for j in store().jobs()] == ["map", "features"]
+
+
+def test_reopening_a_run_whose_features_are_not_cached_is_a_job(tmp_path, monkeypatch):
+    folder = tmp_path / "photos"
+    for g, colour in enumerate(COLOURS.values()):
+        for i in range(3):
+            save_image(folder / f"{g}_{i}.png", colour, seed=10 * g + i)
+    result = run_pipeline(folder, Settings(model="handcrafted", k=3,
+                                           cache_dir=str(tmp_path / "elsewhere")))
+    result.write(tmp_path / "run", {0: "alpha", 1: "beta", 2: "gamma"})
+    monkeypatch.setenv(ROOTS_ENV, str(tmp_path))
+    at = new_app()
+    at.text_input(key="reopen_path").set_value(str(tmp_path / "run"))
+    button(at, "Reopen this run").click().run()
+    no_traceback(at)
+    assert any("being extracted in the background" in m for m in messages(at, "success"))
+    assert "run" not in at.session_state
+
+    worker.run_worker(store(), max_running=1)
+    at.run()
+    no_traceback(at)
+    assert any("Reopened saved run" in m and "k = 3" in m for m in messages(at, "success"))
+    assert at.session_state[state.K] == 3
+    assert set(at.session_state[state.NAMES]["names"].values()) == {"alpha", "beta", "gamma"}
