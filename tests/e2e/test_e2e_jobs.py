@@ -21,12 +21,12 @@ from tests.e2e.test_e2e_persist import coloured, shot
 pytestmark = pytest.mark.e2e
 SLOW = Path(__file__).parent / "slow"
 ROOT = Path(__file__).resolve().parents[2]
-PER_IMAGE_S = 0.5  # test-only slow-down (tests/e2e/slow/sitecustomize.py): 12 images ~ 6 s
+PER_IMAGE_S = 0.35  # test-only slow-down (tests/e2e/slow/sitecustomize.py): 12 images ~ 4 s
 
 
 @pytest.fixture()
 def slow_server(tmp_path: Path, allowed_folder: Path) -> Iterator[tuple[str, Path]]:
-    """A server whose jobs take ~0.5 s an image, one job at a time; yields (url, home)."""
+    """A server whose jobs take ~0.35 s an image, one job at a time; yields (url, home)."""
     env = {"CLUSTERLENS_TEST_SLOW_S": str(PER_IMAGE_S), "CLUSTERLENS_MAX_JOBS": "1",
            "PYTHONPATH": f"{SLOW}:{ROOT}"}
     with dashboard_server(tmp_path, allowed_folder, env) as url:
