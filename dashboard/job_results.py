@@ -8,7 +8,6 @@ a button again.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import pandas as pd
@@ -18,8 +17,6 @@ from clustering.files.discover import Skipped
 from clustering.jobs import work
 from clustering.jobs.store import ACTIVE, CANCELLED, DONE, FAILED, Job
 from dashboard import compute, errors, jobs, persist, state
-
-LOG = logging.getLogger("clusterlens")
 
 
 def _same_images(job: Job) -> bool:
@@ -81,8 +78,7 @@ def _collect_added() -> None:
     if job is None or job.state in ACTIVE:
         return
     del st.session_state[jobs.PENDING][jobs.ASSIGN]
-    if job.state == FAILED:
-        LOG.warning("job %s (%s) failed: %s", job.id, job.kind, job.error)
+    if job.state == FAILED:  # the worker wrote its one line in the server log
         jobs.note(jobs.ASSIGN, "error", jobs.explain_failure(job, "placing the new images"))
     if job.state != DONE:
         return
@@ -107,8 +103,7 @@ def _collect_features() -> None:
         st.session_state.pop(persist.REOPENING, None)  # a reopening ends with its job
     if job.state == DONE:
         _features_done(job)
-    elif job.state == FAILED:
-        LOG.warning("job %s (%s) failed: %s", job.id, job.kind, job.error)
+    elif job.state == FAILED:  # the worker wrote its one line in the server log
         _features_failed(job)
     elif job.state == CANCELLED:
         jobs.note(jobs.FEATURES, "info", "Cancelled. What was finished is cached: Run again "
