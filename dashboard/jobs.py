@@ -1,4 +1,4 @@
-"""The dashboard's side of background jobs: submit, follow, cancel, and use the result.
+"""The dashboard's side of background jobs: submit, follow and cancel them.
 
 A session keeps the ids of the jobs it waits for under :data:`PENDING` (``{slot:
 {"id": ..., ...}}``, one slot per kind of work) and an owner token (:data:`OWNER`);
@@ -20,7 +20,6 @@ from typing import Any
 
 import streamlit as st
 
-from clustering.cache import default_cache_dir
 from clustering.files.discover import ImageRef
 from clustering.jobs import work
 from clustering.jobs.store import ACTIVE, CANCELLED, FAILED, QUEUED, Job, JobStore
@@ -47,7 +46,7 @@ def owner() -> str:
 
 
 def job_store() -> JobStore:
-    return supervisor(default_cache_dir() / "jobs.sqlite3").store
+    return supervisor().store
 
 
 def results_dir() -> Path:
@@ -60,7 +59,7 @@ def submit(slot: str, kind: str, images: Sequence[ImageRef], settings: Settings,
     """Ask for the work (shared with anyone who asked for the same) and wait for it in
     ``slot``; ``extra`` inputs go with the file listing and settings. A worker starts at
     once when a slot is free."""
-    boss = supervisor(default_cache_dir() / "jobs.sqlite3")
+    boss = supervisor()  # the table in this server's cache folder
     inputs = work.make_inputs(images, settings, **extra)
     job = boss.store.submit(kind, work.job_key(kind, inputs), owner(), inputs)
     st.session_state.setdefault(PENDING, {})[slot] = {"id": job.id}
