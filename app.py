@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import errors, persist, router, sources, state
+from dashboard import errors, job_results, jobs, persist, router, sources, state
 from dashboard.markdown import escape
 
 
@@ -34,6 +34,10 @@ try:
     sources.keep_session_alive()
     sources.open_demo_at_start()
     persist.show_notice()
+    job_results.collect()  # jobs that ended while the page was closed: their results, no click
+    if page.title != "Features":
+        with st.sidebar:
+            jobs.show_progress(jobs.FEATURES, "Features")
     sidebar_status(status)
     try:
         with router.routing():

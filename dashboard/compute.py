@@ -22,6 +22,8 @@ from clustering.errors import InvalidK
 from clustering.features import FeatureExtractor, FeatureSet, extract_features, make_extractor
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
+from clustering.jobs import work
+from clustering.jobs.store import DONE
 from clustering.pipeline import Steps, analyse, cluster_at, map_2d, reduce_features, sweep_k
 from clustering.reduce.projection import MapProjection
 from clustering.reduce.pca import variance_curve
@@ -31,7 +33,7 @@ from clustering.review.names import NameSuggestions, names_for_run
 from clustering.results import Clustering, Reduction, RunResult
 from clustering.review.scan import scan_images
 from clustering.settings import K_MAX_OFFERED, Settings
-from dashboard import state
+from dashboard import jobs, state
 from dashboard.errors import show_error
 from dashboard.fingerprint import combine, content_fingerprint, file_stamps
 from dashboard.progress import ProgressBar
@@ -202,12 +204,32 @@ def k_range(n_images: int) -> tuple[int, int]:
     return k_min, max(k_min, k_max)
 
 
-def _cached_steps(key: str) -> Steps:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _map_file(path: str, method: str, parameters: dict, seconds: float) -> MapProjection:
+    return MapProjection(coords=np.load(path), method=method, parameters=parameters,
+                         seconds=seconds)
+
+
+def _map_step(key: str, feature_run: state.FeatureRun, reduced: np.ndarray,
+              settings: Settings) -> MapProjection:
+    """The 2-D map: PCA here (instant); UMAP and t-SNE from a background job, with the
+    PCA map shown until the job ends (the Clusters page shows its progress)."""
+    if settings.map == "pca":
+        return _map(key, settings.replace(k=None), reduced)
+    job = jobs.ask(jobs.MAP, work.MAP, feature_run.source.discovery.images, settings)
+    if job is not None and job.state == DONE and job.result["names"] == len(reduced):
+        found = job.result
+        return _map_file(found["coords"], found["method"], found["parameters"],
+                         found["seconds"])
+    return _map(key, settings.replace(k=None, map="pca"), reduced)
+
+
+def _cached_steps(key: str, feature_run: state.FeatureRun) -> Steps:
     """The pipeline's steps, each cached under the reduction's content ``key``."""
     return Steps(reduce=lambda X, s: _reduction(key, _without_map(s), X),
                  sweep=lambda R, s: _sweep(key, _without_map(s), R),
                  cluster=lambda R, k, s: _clustering(key, k, _without_map(s), R),
-                 map=lambda R, s: _map(key, s.replace(k=None), R))
+                 map=lambda R, s: _map_step(key, feature_run, R, s))
 
 
 def session_analysis(feature_run: state.FeatureRun) -> Analysis:
@@ -231,7 +253,7 @@ def session_analysis(feature_run: state.FeatureRun) -> Analysis:
     if k is not None:
         settings.k = min(max(int(k), k_min), k_max)  # inside the range swept
     result = analyse(feature_run.features, settings, feature_run.source.discovery,
-                     steps=_cached_steps(key), always_sweep=True)
+                     steps=_cached_steps(key, feature_run), always_sweep=True)
     st.session_state[state.K], st.session_state[state.K_FOR] = result.clustering.k, key
     return Analysis(run=feature_run, result=result, key=key)
 

@@ -33,15 +33,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from clustering.assign import place_images
 from clustering.cache import default_cache_dir
 from clustering.clusters.members import default_names
 from clustering.export.bundle import Bundle, read_bundle, read_run_folder, write_bundle
 from clustering.export.saved_model import SavedModel
 from clustering.export.tables import result_record, run_labels
 from clustering.files.discover import Discovery, discover
+from clustering.jobs import work
+from clustering.jobs.store import DONE, Job
 from clustering.settings import Settings
-from dashboard import compute, sources, state
+from dashboard import compute, jobs, sources, state
 from dashboard.choices import cluster_names
 from dashboard.errors import explain
 from dashboard.fingerprint import combine
@@ -67,7 +68,10 @@ RESTORED = "persist_restored"  # the URL was looked at once in this session
 NOTICE = "persist_notice"  # what the restore did, shown once on the Data page
 SAVED_JSON = "persist_saved"  # the last JSON written (nothing is written when unchanged)
 REOPENED = "reopened"  # {"label", "bundle": Bundle, "reachable": why not or None}
-ADDED = "added_images"  # {"table": placed images, "images": {name: ImageRef}}
+REOPENING = "reopening"  # the label of a reopened run whose feature job has not ended
+REOPEN_MESSAGE = "reopen_message"  # (kind, text): what reopening did, said on the Data page
+ADDED = "added_images"  # {"table": placed images, "images": {name: ImageRef}, "skipped"}
+ADDED_SKIPPED = "added_skipped"  # [[name, reason]] files refused before placing
 WIDGET_SETTINGS = ("model", "layer", "pca_mode", "pca_fraction", "pca_components", "whiten",
                    "normalize", "k_range", state.DUP_SENSITIVITY)
 
@@ -238,6 +242,7 @@ def session_record() -> dict[str, Any] | None:
         "k": ss.get(state.K), "k_for": ss.get(state.K_FOR),
         "names": names.to_json() if names else None,
         "keep": keep.to_json() if keep else None,
+        "jobs": jobs.saved(),
         "truth": truth.to_json() if truth else None,
     }
 
@@ -278,6 +283,7 @@ def restore(record: dict[str, Any]) -> str:
     found = _discover_source(saved_source)
     state.set_source(state.DataSource(str(saved_source.get("label", "saved images")), found))
     _widgets_from(record.get("widgets") or {})
+    jobs.restore(record.get("jobs"))
     if not record.get("run_settings"):
         return f"{len(found.images)} images from {escape(saved_source.get('label'))}"
     feature_run = compute.compute_run(state.source(), settings_from(record["run_settings"]))
@@ -444,12 +450,25 @@ def _reopen(bundle: Bundle, label: str) -> str:
     if not found.images:
         return f"Reopened {label}, but {escape(saved['path'])} holds no images now."
     state.set_source(state.DataSource(saved["label"], found))
-    settings = settings_from(bundle.run.get("settings") or {})
+    settings = settings_from(bundle.run.get("settings") or {}).replace(k=None)
     for key, value in _widgets_for(settings).items():
         st.session_state[key] = value
-    started = time.monotonic()
-    feature_run = compute.compute_run(state.source(), settings.replace(k=None))
-    seconds = time.monotonic() - started
+    st.session_state[REOPENING] = label  # the feature job below finishes the reopening
+    job = jobs.submit(jobs.FEATURES, work.FEATURES, found.images, settings)
+    if job.state != DONE:
+        return (f"Reopened {label}: the features of its {len(found.images)} images are being "
+                f"extracted in the background (those already cached are read); its clusters "
+                f"appear here when they are ready.")
+    st.session_state[jobs.PENDING].pop(jobs.FEATURES)
+    return finish_reopen(compute.compute_run(state.source(), settings), job)
+
+
+def finish_reopen(feature_run: state.FeatureRun, job: Job) -> str:
+    """The reopened bundle's k, names, keep/remove choices and truth on its features
+    (made by ``job``); returns what happened, in Markdown."""
+    bundle: Bundle = st.session_state[REOPENED]["bundle"]
+    label = st.session_state.pop(REOPENING)
+    seconds = (job.result or {}).get("seconds", 0.0)
     st.session_state[state.RUN] = feature_run
     k = int(bundle.run.get("k", {}).get("value", 0)) or None
     if k is not None:
@@ -490,13 +509,12 @@ def find_added(text: str) -> Discovery:
     return discover(sources.server_path(text))
 
 
-def add_images(found: Discovery) -> int:
-    """Place ``found``'s images in the reopened run's model; return how many were placed."""
+def add_images(found: Discovery) -> None:
+    """Place ``found``'s images in the reopened run's model: a background job (the Data
+    page follows it; ``dashboard/job_results.py`` shows its result)."""
     bundle: Bundle = st.session_state[REOPENED]["bundle"]
     settings = settings_from(bundle.run.get("settings") or {})
-    table, features = place_images(bundle.model, found.images, settings.cache_dir,
-                                   batch_size=settings.batch_size)
-    refs = {ref.name: ref for ref in found.images}
-    st.session_state[ADDED] = {"table": table, "images": refs,
-                               "skipped": found.skipped + features.skipped}
-    return len(table)
+    st.session_state.pop(ADDED, None)
+    st.session_state[ADDED_SKIPPED] = [[s.name, s.reason] for s in found.skipped]
+    jobs.submit(jobs.ASSIGN, work.ASSIGN, found.images, settings,
+                model=str(work.save_model(bundle.model, jobs.results_dir())))

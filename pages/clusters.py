@@ -16,7 +16,7 @@ from clustering.export.report import build_report
 from clustering.export.tables import csv_bytes, json_bytes, result_record, run_labels
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
-from dashboard import added_map, choices, compute, router, sources, state, thumbnails
+from dashboard import added_map, choices, compute, jobs, router, sources, state, thumbnails
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
 from dashboard.fingerprint import combine
@@ -102,6 +102,9 @@ st.subheader("Map of the images")
 method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.__getitem__,
                               required=True, **state.bind(state.MAP))
 projection = analysis.result.map
+if method != "pca" and projection.method == "pca":
+    jobs.show_state(jobs.MAP, f"Drawing the {MAP_LABELS[method]} map (the PCA map is shown "
+                              f"until it is ready)")
 note = projection.parameters.get("instead_of")
 st.caption(f"Each point is an image, placed by {projection.method.upper()} "
            f"({duration(projection.seconds)} to compute) and coloured by cluster. Drag a box (or "

@@ -11,8 +11,8 @@ from clustering.clusters.members import named_clusters
 from clustering.export.saved_model import UNSURE_QUANTILE
 from clustering.export.tables import skipped_frame
 from clustering.files.discover import IMAGE_EXTENSIONS, Discovery, discover
-from dashboard import (added_map, compute, distributed, errors, persist, router, sources, state,
-                       thumbnails)
+from dashboard import (added_map, compute, distributed, errors, job_results, jobs, persist,
+                       router, sources, state, thumbnails)
 from dashboard.markdown import escape
 from dashboard.uploads import Upload
 
@@ -89,17 +89,15 @@ def reopen_upload() -> None:
 def run_reopen(fn, *args) -> None:
     """Reopen with ``fn``; keep what happened to say it on this page."""
     try:
-        st.session_state["reopen_message"] = ("success", fn(*args))
+        st.session_state[persist.REOPEN_MESSAGE] = ("success", fn(*args))
     except Exception as exc:  # refused bundle, folder not allowed, images gone: in words
-        st.session_state["reopen_message"] = (
+        st.session_state[persist.REOPEN_MESSAGE] = (
             "error", errors.logged_explanation("reopening the run", exc))
 
 
 def add_found(found: Discovery) -> None:
-    placed = errors.attempt("placing the new images", persist.add_images, found)
-    if placed == 0:
-        st.warning("None of these files could be placed (no loadable images).",
-                   icon=":material/warning:")
+    errors.attempt("placing the new images", persist.add_images, found)
+    job_results.collect()  # already done when these images were placed before
 
 
 def show_added(reopened: dict, added: dict) -> None:
@@ -151,7 +149,7 @@ with run_tab:
                              key="reopen_path")
     if st.button("Reopen this run", icon=":material/history:"):
         run_reopen(persist.reopen_folder, run_text)
-message = st.session_state.get("reopen_message")  # kept: reruns must not hide it
+message = st.session_state.get(persist.REOPEN_MESSAGE)  # kept: reruns must not hide it
 if message:
     getattr(st, message[0])(message[1], icon=":material/history:")
 reopened = st.session_state.get(persist.REOPENED)
@@ -175,6 +173,9 @@ if reopened is not None and reopened["bundle"].model is not None:
             found = errors.attempt("opening the folder", persist.find_added, add_text)
             if found is not None:
                 add_found(found)
+    jobs.show_progress(jobs.ASSIGN, "Placing the new images")
+    for kind, text in jobs.notes(jobs.ASSIGN):
+        getattr(st, kind)(text, icon=":material/warning:")
     added = st.session_state.get(persist.ADDED)
     if added is not None:
         show_added(reopened, added)

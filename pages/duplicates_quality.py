@@ -12,11 +12,14 @@ import streamlit as st
 
 from clustering.export.tables import csv_bytes
 from clustering.files.limits import human_size
+from clustering.jobs import work
+from clustering.jobs.store import DONE
 from clustering.review.decisions import decided, remove_list, similar_apart
 from clustering.review.quality import (FLAGS, OUTLIER_MIN_CLUSTER, RULES, QualityScorer,
                                        flag_counts)
 from clustering.review.summary import review_summary
-from dashboard import choices, compute, errors, router, side_by_side, sources, state, thumbnails
+from dashboard import (choices, compute, errors, jobs, router, side_by_side, sources, state,
+                       thumbnails)
 from dashboard.paging import page_slice, range_text
 from dashboard.fingerprint import combine
 from dashboard.markdown import escape
@@ -134,6 +137,10 @@ if data is None:
     st.page_link(router.DATA_PAGE, label="Go to Data", icon=":material/arrow_forward:")
     st.stop()
 
+scan = jobs.ask(jobs.SCAN, work.SCAN, data.discovery.images, state.current_settings())
+if scan is None or scan.state != DONE:
+    jobs.show_state(jobs.SCAN, "Hashing the images and scoring their quality")
+    st.stop()  # the page draws itself when the scan (a background job) ends
 refs = sources.refs_by_name(data.discovery)
 key = compute.source_key(data)
 feature_run = state.run()

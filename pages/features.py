@@ -6,10 +6,11 @@ import streamlit as st
 
 from clustering.export.tables import skipped_frame
 from clustering.features.uploaded_weights import accept_weights, weights_origin
-from clustering.features.weights import SPECS, WeightsUnavailable, models_dir
+from clustering.features.weights import SPECS, models_dir
+from clustering.jobs import work
 from clustering.settings import LAYERS, MODELS
 from clustering.settings import Settings
-from dashboard import compute, errors, router, sources, state
+from dashboard import errors, job_results, jobs, persist, router, sources, state
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
@@ -18,40 +19,25 @@ WEIGHTS_NOTE = "weights_note"  # ("success" | "error", text) about the last weig
 
 
 def extract(settings: Settings) -> None:
-    """Run extraction, PCA and the k sweep with progress; store the run or the problem."""
-    data = state.source()
-    for key in (state.WEIGHTS_PROBLEM, WEIGHTS_NOTE):
+    """Start extraction as a background job (shared with anyone asking the same); the
+    page follows its progress and, when it ends, reduces and sweeps k."""
+    for key in (state.WEIGHTS_PROBLEM, WEIGHTS_NOTE, persist.REOPENING):
         st.session_state.pop(key, None)
-    with st.status("Extracting features…", expanded=True) as status:
-        try:
-            feature_run = compute.compute_run(data, settings)
-        except WeightsUnavailable as exc:
-            st.session_state[state.WEIGHTS_PROBLEM] = {"model": settings.model,
-                                                    "layer": settings.layer, "message": str(exc)}
-            status.update(label="The network's weights are missing", state="error")
-            return
-        except Exception as exc:  # shown as a message, never a traceback
-            errors.show_error("extracting features", exc)
-            status.update(label="Feature extraction failed", state="error")
-            return
-        if not feature_run.features.names:
-            st.error(f"None of the {len(data.discovery.images)} images could be decoded (the "
-                     f"reasons are listed below). Go back to the Data page and choose other "
-                     f"files.", icon=":material/error:")
-            status.update(label="No usable images", state="error")
-            st.session_state[state.RUN] = feature_run
-            return
-        st.session_state[state.RUN] = feature_run
-        for key in (state.K, state.K_FOR, state.NAMES):
-            st.session_state.pop(key, None)
-        status.update(label="Reducing and trying each k…")
-        analysis = errors.attempt("trying each k", compute.session_analysis, feature_run)
-        if analysis is None:
-            status.update(label="Features extracted; clustering is not possible",
-                          state="error")
-            return
-        status.update(label=f"Done: {len(feature_run.features.names)} images, suggested "
-                            f"k = {analysis.sweep.choice_.k}", state="complete", expanded=False)
+    persist.autosave()  # uploaded images are kept with the session before a job reads them
+    started = errors.attempt("starting the feature extraction", jobs.submit, jobs.FEATURES,
+                             work.FEATURES, state.source().discovery.images, settings)
+    if started is not None:
+        job_results.collect()  # already done when the same work was done before
+
+
+def show_notes() -> None:
+    """What the last extraction job said when it ended."""
+    for kind, text in jobs.notes(jobs.FEATURES):
+        if kind == "complete":
+            st.status(text, state="complete", expanded=False)
+        else:
+            getattr(st, kind)(text, icon=":material/error:" if kind == "error"
+                              else ":material/info:")
 
 
 def weights_help(problem: dict[str, str]) -> None:
@@ -160,6 +146,8 @@ with right:
 
 if st.button("Run", type="primary", icon=":material/play_arrow:"):
     extract(state.current_settings())
+jobs.show_progress(jobs.FEATURES, "Extracting features")
+show_notes()
 
 problem = st.session_state.get(state.WEIGHTS_PROBLEM)
 if problem and problem["model"] == state.setting("model"):

@@ -35,7 +35,7 @@ def test_importing_every_library_module_does_not_load_streamlit() -> None:
 # the shared foundations; never from a later stage (and so never in a cycle).
 FOUNDATIONS = {"settings", "errors", "cache", "config"}
 STAGES = ["files", "images", "features", "reduce", "clusters", "results", "review", "export",
-          "assign", "pipeline", "distributed", "cli", "__main__"]
+          "assign", "pipeline", "distributed", "jobs", "cli", "__main__"]
 
 
 def _imports() -> dict[str, set[str]]:
