@@ -8,9 +8,10 @@ from clustering.config import configured_ray_address
 
 
 def configured_engine() -> str:
-    """``local (this server)`` or ``Ray cluster at HOST:PORT``, as the operator configured."""
+    """``this server`` or ``the Ray cluster at HOST:PORT``, as the operator configured
+    (raises :class:`~clustering.errors.ConfigError` for a broken configuration file)."""
     address = configured_ray_address()
-    return f"Ray cluster at {address}" if address else "local (this server)"
+    return f"the Ray cluster at {address}" if address else "this server"
 
 
 def node_rows(images_per_node: Mapping[str, int],
@@ -24,3 +25,15 @@ def node_rows(images_per_node: Mapping[str, int],
     ordered = sorted(images_per_node.items(), key=lambda item: (-item[1], item[0]))
     return [{"node": node[:8], "address": nodes.get(node, ""), "images": count}
             for node, count in ordered]
+
+
+def ran_on(engine: Mapping[str, object]) -> str:
+    """Where a finished feature job ran, in words (empty for this server): the Ray
+    cluster's address and the images each node extracted."""
+    if engine.get("name") != "ray":
+        return ""
+    rows = node_rows(engine.get("images_per_node") or {}, engine.get("nodes") or {})
+    nodes = ", ".join(f"{r['node']}" + (f" ({r['address']})" if r["address"] else "")
+                      + f" {r['images']:,}" for r in rows)
+    return (f"Extracted on the Ray cluster at {engine.get('address')}; images per node: "
+            f"{nodes or 'none (every image was cached already)'}.")

@@ -17,6 +17,7 @@ from clustering.files.discover import Skipped
 from clustering.jobs import work
 from clustering.jobs.store import ACTIVE, CANCELLED, DONE, FAILED, Job
 from dashboard import compute, errors, jobs, persist, state
+from dashboard.engine import ran_on
 
 
 def _same_images(job: Job) -> bool:
@@ -53,6 +54,9 @@ def _features_done(job: Job) -> None:
         return
     jobs.note(jobs.FEATURES, "complete", f"Done: {len(feature_run.features.names)} images, "
                                          f"suggested k = {analysis.sweep.choice_.k}")
+    where = ran_on(done.get("engine") or {})
+    if where:
+        jobs.note(jobs.FEATURES, "info", where)
 
 
 def _features_failed(job: Job) -> None:

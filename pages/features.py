@@ -10,7 +10,7 @@ from clustering.features.weights import SPECS, models_dir
 from clustering.jobs import work
 from clustering.settings import LAYERS, MODELS
 from clustering.settings import Settings
-from dashboard import errors, job_results, jobs, persist, router, sources, state
+from dashboard import engine, errors, job_results, jobs, persist, router, sources, state
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
@@ -144,9 +144,14 @@ with right:
     st.checkbox("L2-normalise features first", **state.bind("normalize"),
                 help="Compares images by the direction of their feature vectors.")
 
+where = errors.attempt("reading the server's configuration", engine.configured_engine)
+if where:
+    st.caption(f"Features are extracted on {where}, in the background: you may close this "
+               f"page while they are.")
 if st.button("Run", type="primary", icon=":material/play_arrow:"):
     extract(state.current_settings())
-jobs.show_progress(jobs.FEATURES, "Extracting features")
+jobs.show_progress(jobs.FEATURES, "Extracting features" + (
+    f" on {where}" if where and where != "this server" else ""))
 show_notes()
 
 problem = st.session_state.get(state.WEIGHTS_PROBLEM)

@@ -54,4 +54,4 @@ def test_without_an_address_nothing_imports_ray(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != RAY_ADDRESS_ENV}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=60, check=True).stdout.splitlines()
-    assert out == ["local (this server)", "[]"]
+    assert out == ["this server", "[]"]

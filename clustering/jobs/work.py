@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clustering.cache import FeatureCache
+from clustering.config import configured_ray_address
 from clustering.errors import InputError
 from clustering.features import FeatureSet, extract_features, extractor_for
-from clustering.files.discover import ImageRef
+from clustering.files.discover import Discovery, ImageRef
 from clustering.images.engine import Progress, ProgressCallback
 from clustering.settings import Settings
 
@@ -94,9 +96,40 @@ def job_key(kind: str, inputs: dict[str, Any]) -> str:
 def run_features(images: Sequence[ImageRef], settings: Settings,
                  progress: ProgressCallback | None = None) -> FeatureSet:
     """Features of ``images`` (cached ones are read): the one place a job picks its
-    engine. Only this machine's engine for now."""
-    return extract_features(images, extractor_for(settings), FeatureCache(settings.cache_dir),
-                            batch_size=settings.batch_size, progress=progress)
+    engine. With a Ray address configured (``CLUSTERLENS_RAY_ADDRESS`` or
+    ``ray_address`` in ``.streamlit/clusterlens.toml``) the uncached images are
+    extracted on that cluster into the local cache; otherwise on this machine. Without
+    an address nothing of Ray is imported."""
+    address = configured_ray_address()
+    if address is None:
+        return extract_features(images, extractor_for(settings),
+                                FeatureCache(settings.cache_dir),
+                                batch_size=settings.batch_size, progress=progress)
+    from clustering.distributed.cache_fill import extract_on_cluster
+
+    started = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            rate = done / elapsed if elapsed > 0 else 0.0
+            progress(Progress(done=done, total=total, computed=done, cached=0, skipped=0,
+                              elapsed_s=elapsed, images_per_s=rate,
+                              eta_s=(total - done) / rate if rate > 0 else None))
+
+    found = Discovery(root=os.path.commonpath([str(ref.path) for ref in images]) if images
+                      else "", images=list(images))
+    return extract_on_cluster(found, settings, address, on_progress=report)
+
+
+def engine_of(found: FeatureSet) -> dict[str, Any]:
+    """Where ``found`` was computed, for the job's result: ``{"name": "local"}`` or the
+    Ray cluster's address with the images each node extracted."""
+    engine = getattr(found, "engine", None)
+    if engine is None:
+        return {"name": "local"}
+    return {"name": engine.name, "address": engine.address,
+            "images_per_node": dict(engine.images_per_node), "nodes": dict(engine.nodes)}
 
 
 # ---- the kinds ---------------------------------------------------------------------------
@@ -107,7 +140,8 @@ def features_job(inputs: dict[str, Any], progress: ProgressCallback,
     found = run_features(images_from(inputs["images"]), settings_from(inputs["settings"]),
                          progress)
     return {"images": len(found.names), "computed": found.computed, "cached": found.cached,
-            "skipped": len(found.skipped), "seconds": found.seconds}
+            "skipped": len(found.skipped), "seconds": found.seconds,
+            "engine": engine_of(found)}
 
 
 def scan_job(inputs: dict[str, Any], progress: ProgressCallback,

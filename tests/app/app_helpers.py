@@ -1,20 +1,14 @@
-"""Shared helpers for the dashboard's AppTest tests (imported by the test_app_* modules).
-
-``fresh_streamlit`` is an autouse fixture in every module that imports it: Streamlit's
-caches are process-wide, so each test starts with empty ones.
-"""
+"""Shared helpers for the dashboard's AppTest tests (imported by the test_app_* modules;
+their fixtures are in ``tests/app/conftest.py``)."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -23,15 +17,6 @@ from tests.helpers import COLOURS
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 180
 Upload = tuple[str, bytes, str]
-
-
-@pytest.fixture(autouse=True)
-def fresh_streamlit() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def new_app() -> AppTest:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.app.app_helpers import (analysed_app, charts, fresh_streamlit,  # noqa: F401
-                                    messages, new_app, no_traceback, plotly_values)
+from tests.app.app_helpers import (analysed_app, charts, messages, new_app, no_traceback,
+                                   plotly_values)
 
 
 def open_choose_k(at):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from dashboard.map_view import hover_key, view_key
-from tests.app.app_helpers import (analysed_app, button, charts, fresh_streamlit,  # noqa: F401
-                                    messages, new_app, no_traceback, plotly_values)
+from tests.app.app_helpers import (analysed_app, button, charts, messages, new_app, no_traceback,
+                                   plotly_values)
 
 SUGGESTED = ["green · smooth", "blue · dark · smooth", "red · smooth"]
 

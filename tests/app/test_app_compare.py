@@ -7,8 +7,7 @@ import json
 import pandas as pd
 
 from clustering.export.tables import csv_bytes
-from tests.app.app_helpers import (analysed_app, charts, fresh_streamlit,  # noqa: F401
-                                   messages, new_app, no_traceback)
+from tests.app.app_helpers import (analysed_app, charts, messages, new_app, no_traceback)
 
 
 def open_compare(at, k: int = 3):

@@ -12,9 +12,8 @@ from dashboard.upload_store import QUOTA_ENV, folder_size
 from dashboard.uploads import MAX_TOTAL_ENV
 from tests.files.test_zips_and_limits import lying_zip
 from tests.helpers import save_image
-from tests.app.app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
-                                    fresh_streamlit, messages, new_app, no_traceback, png,
-                                    upload)
+from tests.app.app_helpers import (analysed_app, button, coloured_uploads, messages, new_app,
+                                   no_traceback, png, upload)
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "images"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.roots import ROOTS_ENV
-from tests.app.app_helpers import (button, charts, fresh_streamlit, messages, new_app,  # noqa: F401
-                                   no_traceback, plotly_values)
+from tests.app.app_helpers import (button, charts, messages, new_app, no_traceback, plotly_values)
 from tests.helpers import write_distributed_result
 
 

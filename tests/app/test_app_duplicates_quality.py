@@ -18,8 +18,8 @@ from clustering.review.duplicates import DuplicateFinder
 from clustering.review.quality import FLAGS
 from dashboard.fingerprint import combine
 from clustering.review.decisions import remove_list
-from tests.app.app_helpers import (coloured_uploads, extract, fresh_streamlit,  # noqa: F401
-                                    messages, new_app, no_traceback, upload)
+from tests.app.app_helpers import (extract, messages, new_app, no_traceback,
+                                   upload)
 
 PAGE = "pages/duplicates_quality.py"
 

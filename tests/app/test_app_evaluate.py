@@ -11,8 +11,8 @@ from dashboard import state
 from clustering.review.evaluate import best_k, evaluate, labelings, read_truth, score_labelings
 from clustering.pipeline import cluster_at, reduce_features
 from clustering.settings import Settings
-from tests.app.app_helpers import (analysed_app, button, charts, extract,  # noqa: F401
-                                    fresh_streamlit, messages, new_app, no_traceback)
+from tests.app.app_helpers import (analysed_app, button, charts, extract, messages, new_app,
+                                   no_traceback)
 from tests.helpers import count_calls
 
 PAGE = "pages/evaluate.py"

@@ -12,9 +12,8 @@ import pytest
 
 import clustering.features.extract
 from clustering.features.weights import SPECS, models_dir
-from tests.app.app_helpers import (button, coloured_uploads, extract,  # noqa: F401
-                                    fresh_streamlit, messages, new_app, no_traceback, png,
-                                    upload)
+from tests.app.app_helpers import (button, coloured_uploads, extract, messages, new_app,
+                                   no_traceback, png, upload)
 
 
 def metrics(at) -> dict[str, str]:

@@ -13,8 +13,8 @@ from clustering.pipeline import run_pipeline
 from clustering.settings import Settings
 from dashboard import jobs, persist, state
 from dashboard.roots import ROOTS_ENV
-from tests.app.app_helpers import (button, charts, coloured_uploads,  # noqa: F401
-                                   fresh_streamlit, messages, new_app, no_traceback, upload)
+from tests.app.app_helpers import (button, charts, coloured_uploads, messages, new_app,
+                                   no_traceback, upload)
 from tests.app.conftest import Finished
 from tests.app.test_app_persist import reloaded
 from tests.helpers import COLOURS, save_image
@@ -173,4 +173,4 @@ def test_reopening_a_run_whose_features_are_not_cached_is_a_job(tmp_path, monkey
     no_traceback(at)
     assert any("Reopened saved run" in m and "k = 3" in m for m in messages(at, "success"))
     assert at.session_state[state.K] == 3
-    assert set(at.session_state[state.NAMES]["names"].values()) == {"alpha", "beta", "gamma"}
+    assert set(at.session_state[state.NAMES].names.values()) == {"alpha", "beta", "gamma"}

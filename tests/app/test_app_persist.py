@@ -15,8 +15,8 @@ from clustering.pipeline import run_pipeline
 from clustering.settings import Settings
 from dashboard import persist, state
 from dashboard.roots import ROOTS_ENV
-from tests.app.app_helpers import (analysed_app, button, coloured_uploads,  # noqa: F401
-                                    fresh_streamlit, messages, new_app, no_traceback, png)
+from tests.app.app_helpers import (analysed_app, button, messages, new_app,
+                                   no_traceback, png)
 from tests.helpers import COLOURS, save_image
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from dashboard.roots import ROOTS_ENV
-from tests.app.app_helpers import (button, extract, fresh_streamlit, messages,  # noqa: F401
-                                    new_app, no_traceback, png, upload)
+from tests.app.app_helpers import (button, extract, messages, new_app, no_traceback, png, upload)
 from tests.files.test_zips_and_limits import big_png
 
 

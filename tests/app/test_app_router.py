@@ -8,8 +8,8 @@ from unittest import mock
 import clustering.files.discover
 import clustering.export.tables
 from dashboard import router, sources
-from tests.app.app_helpers import (APP, button, coloured_uploads, fresh_streamlit,  # noqa: F401
-                                    messages, new_app, no_traceback, upload)
+from tests.app.app_helpers import (APP, button, coloured_uploads, messages, new_app, no_traceback,
+                                   upload)
 
 
 def test_every_page_in_pages_starts_with_the_router_guard():

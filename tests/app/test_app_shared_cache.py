@@ -9,7 +9,7 @@ import pytest
 
 import clustering.settings as settings_module
 from clustering.cli import main
-from tests.app.app_helpers import coloured_uploads, extract, fresh_streamlit, upload  # noqa: F401
+from tests.app.app_helpers import (coloured_uploads, extract, upload)
 from tests.app.app_helpers import new_app
 
 

@@ -19,8 +19,8 @@ from clustering.files.discover import discover
 from clustering.pipeline import compute_features
 from clustering.settings import Settings
 from dashboard.engine import node_rows
-from tests.app.app_helpers import (coloured_uploads, extract, fresh_streamlit,  # noqa: F401
-                                   new_app, no_traceback, upload)
+from tests.app.app_helpers import coloured_uploads, extract, new_app, no_traceback, upload
+from tests.app.conftest import fresh_streamlit, jobs_run_inline  # noqa: F401 (autouse here too)
 from tests.distributed.test_ray_engine import make_images
 from tests.helpers import SlowExtractor
 
@@ -115,3 +115,25 @@ def test_the_dashboard_opens_a_cluster_extraction_without_computing(ray_cluster,
     at.switch_page("pages/clusters.py").run()
     no_traceback(at)
     assert [m.value for m in at.metric][:2] == ["3", str(len(files))]
+
+
+def test_a_feature_job_runs_on_the_configured_cluster(
+        ray_cluster, images: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job system's one engine choice: a configured address sends the extraction to
+    the cluster; the result names the engine and the images each node extracted."""
+    from clustering.images.engine import Progress
+    from clustering.jobs import work
+    from dashboard.engine import ran_on
+
+    monkeypatch.setenv("CLUSTERLENS_RAY_ADDRESS", ray_cluster.address)
+    settings = Settings(model="handcrafted", cache_dir=str(tmp_path / "cache"))
+    reports: list[Progress] = []
+    result = work.features_job(work.make_inputs(discover(images).images, settings),
+                               reports.append, tmp_path)
+    assert result["images"] == IMAGES and result["engine"]["name"] == "ray"
+    assert result["engine"]["address"] == ray_cluster.address
+    assert sum(result["engine"]["images_per_node"].values()) == IMAGES
+    assert reports and reports[-1].done == reports[-1].total
+    assert "Extracted on the Ray cluster at" in ran_on(result["engine"])
+    again = compute_features(discover(images), settings)
+    assert again.computed == 0 and again.cached == IMAGES

@@ -74,6 +74,7 @@ def test_a_worker_runs_the_job_and_the_command_line_reuses_its_cache(store, imag
     done = store.get(job.id)
     assert done.state == DONE and done.result["images"] == 12 and done.result["computed"] == 12
     assert done.done == done.total == 12
+    assert done.result["engine"] == {"name": "local"}  # no Ray address configured
     again = compute_features(discover(image_folder), OFFLINE)
     assert again.computed == 0 and again.cached == 12
     assert cli_main(["cluster", str(image_folder), "--out", str(image_folder.parent / "out"),
