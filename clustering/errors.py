@@ -43,3 +43,7 @@ class TruthFileError(EvaluationInputError):
 
 class LabelsFileError(EvaluationInputError):
     """The labels CSV is unreadable, empty or lacks ``file``/``cluster``."""
+
+
+class NoTextEncoder(ClusterLensError, ValueError):
+    """A text search (or names from words) asked of features whose model reads no text."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from clustering.cli import assign, cluster, compare, inspect
+from clustering.cli import assign, cluster, compare, inspect, search
 from clustering.cli.common import EXIT_CODES_HELP, run_guarded
 
-COMMANDS = (cluster, inspect, compare, assign)  # each module's register() adds its sub-commands
+COMMANDS = (cluster, inspect, compare, assign, search)  # each module's register() adds its sub-commands
 
 
 def build_parser() -> argparse.ArgumentParser:

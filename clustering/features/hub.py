@@ -17,7 +17,7 @@ import numpy as np
 
 from clustering.errors import WeightsUnavailable
 from clustering.features.base import FeatureExtractor
-from clustering.features.keras_import import import_keras
+from clustering.features.keras_import import import_keras, native_stderr_silenced
 from clustering.features.presets import ResolvedPreset, resolve_preset
 from clustering.settings import default_precision
 
@@ -167,5 +167,6 @@ def _network(preset: ResolvedPreset, precision: str) -> _Network:
     key = (str(preset.path.resolve()), preset.weights_md5, precision)
     with _NETWORKS_LOCK:
         if key not in _NETWORKS:
-            _NETWORKS[key] = _Network(preset, precision)
+            with native_stderr_silenced():  # TF's C++ device probing on first use
+                _NETWORKS[key] = _Network(preset, precision)
         return _NETWORKS[key]

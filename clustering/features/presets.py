@@ -94,6 +94,13 @@ def local_presets() -> list[Path]:
     return sorted(p for p in home.iterdir() if (p / CONFIG_FILE).is_file())
 
 
+def expected_weights(model: str) -> Path:
+    """Where a preset's weights file would be if it is a folder or in the models folder
+    (a cheap stamp for callers that keep a loaded network)."""
+    path = Path(model).expanduser()
+    return (path if path.is_dir() else models_home() / model) / WEIGHTS_FILE
+
+
 def missing_preset_message(name: str, reason: str) -> str:
     """Plain advice when a preset cannot be used (mirrors VGG's)."""
     return (f"the model {name} cannot be used ({reason}). Copy the keras-hub preset folder "
