@@ -8,7 +8,7 @@ one-call Python API. Each step is also a plain function usable alone.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,12 +169,14 @@ class RunResult:
             raise KeyError(name)
         return path.read_bytes()
 
-    def suggest_names(self, progress: NameProgress | None = None) -> NameSuggestions:
-        """Suggested names for the clusters (ImageNet classes or words from the pixels)."""
+    def suggest_names(self, progress: NameProgress | None = None,
+                      words: Sequence[str] | None = None) -> NameSuggestions:
+        """Suggested names for the clusters (ImageNet classes, words nearest CLIP/SigLIP
+        embeddings, or words from the pixels); ``words``: the user's own list."""
         run = self.clustering
         return suggest_names(self.features.features, run.labels, run.distances,
                              self.features.names, self.features.extractor, self.read_image,
-                             progress)
+                             progress, words)
 
     def report(self, cluster_names: Mapping[int, str],
                progress: ReportProgress | None = None) -> bytes:
