@@ -15,7 +15,7 @@ from clustering.export.colours import cluster_colour
 from clustering.export.tables import csv_bytes, json_bytes
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
-from dashboard import choices, compute, router, sources, state, thumbnails
+from dashboard import choices, compute, router, sources, state, text_search, thumbnails
 from dashboard.charts import map_images, scatter_figure, selected_indices, stratified_sample
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
@@ -102,9 +102,12 @@ if suggestions.source == "pixels":
                f"{suggestions.reason}. Rename a cluster below.")
 else:
     st.caption(f":material/info: Names: {suggestions.reason}. Rename a cluster below.")
+text_search.words_box(analysis)
 for c in range(analysis.k):
     overview_card(c, typical_order(result.labels, result.distances, c),
                   overview["mean silhouette"][c])
+
+matches = text_search.search_section(analysis, names, images)
 
 st.subheader("Map of the images")
 method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.__getitem__,
@@ -128,6 +131,7 @@ figure = scatter_figure(
     images=map_images(analysis.result.coords, labels, thumbnails.data_uris(centres, CENTRE_PX),
                       thumbnails.data_uris(points, POINT_PX)),
     highlight=highlight)
+text_search.mark_matches(figure, analysis.result.coords, matches, analysis.names)
 with st.container(key="image_map"):
     event = st.plotly_chart(figure, key=f"map_{analysis.clustering_key}_{projection.method}",
                             on_select="rerun", selection_mode=("points", "box", "lasso"))

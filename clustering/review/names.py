@@ -67,8 +67,8 @@ def imagenet_reason(extractor: Mapping[str, Any]) -> str | None:
     """None when ImageNet classes can be read from these features; else why not."""
     model, layer = extractor.get("model"), extractor.get("layer")
     if model not in ("vgg16", "vgg19"):
-        return ("the offline extractor has no ImageNet classifier" if model == "handcrafted"
-                else f"{extractor.get('label', model)} has no ImageNet classifier")
+        return (f"{extractor['label']} has no ImageNet classifier" if extractor.get("kind")
+                else "the offline extractor has no ImageNet classifier")
     if layer not in ("fc1", "fc2"):
         return ("pooled features skip VGG's classifier layers; choose layer fc1 or fc2 "
                 "(full ImageNet weights file) for ImageNet class names")
