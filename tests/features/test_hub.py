@@ -55,3 +55,12 @@ def test_a_preset_without_usable_weights_is_refused(hub_preset, tmp_path, damage
     message = str(error.value)
     assert ("is missing" if damage == "missing" else "is damaged") in message
     assert "--model handcrafted" in message and "\n" not in message
+
+
+def test_the_ray_engine_builds_a_preset_from_its_absolute_folder(hub_preset, monkeypatch):
+    from clustering.distributed.extract import extractor_factory
+
+    monkeypatch.chdir(hub_preset("dinov2").parent)
+    factory = extractor_factory("dinov2", precision="float32")  # relative: workers start elsewhere
+    assert factory.args[0] == str(hub_preset("dinov2").resolve())
+    assert isinstance(factory(), HubExtractor)
