@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
 
 from clustering.cli.common import positive_int
+from clustering.errors import InputError
+from clustering.export.saved_model import SavedModel, place_images
 from clustering.export.tables import write_csv
-from clustering.review.search import TEXT_MODELS_HINT, search_run
+from clustering.files.discover import discover
+from clustering.review.search import TEXT_MODELS_HINT, rank_by_text, text_preset
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,3 +44,25 @@ def search(args: argparse.Namespace) -> int:
     else:
         print(table.to_csv(index=False), end="")
     return 0
+
+
+def search_run(run_dir: str | os.PathLike, text: str, top: int | None = None,
+               cache_dir: str | os.PathLike | None = None,
+               batch_size: int = 16) -> pd.DataFrame:
+    """:func:`rank_by_text` over the images of a run saved by ``cluster --out``.
+
+    The image embeddings come from the feature cache (or are computed again from the
+    run's input, with the run's extractor, when the cache no longer has them).
+    """
+    model = SavedModel.load(run_dir)
+    text_preset(model.extractor)  # refuse before reading any image
+    try:
+        source = json.loads((Path(run_dir) / "run.json").read_text())["input"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{run_dir} has no readable run.json naming the run's images") from None
+    found = discover(source, recursive=bool(model.settings.get("recursive", True)))
+    table, features = place_images(model, found.images, cache_dir=cache_dir,
+                                   batch_size=batch_size)
+    clustered = table["clustered"].to_numpy(dtype=bool)
+    return rank_by_text(text, features.features[clustered], table["file"][clustered].tolist(),
+                        table["cluster"][clustered].tolist(), model.extractor, top)

@@ -8,10 +8,7 @@ the image. Only CLIP and SigLIP runs can search; any other model's run gets
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,25 +53,3 @@ def rank_by_text(text: str, embeddings: np.ndarray, files: Sequence[str],
     return pd.DataFrame({"file": np.asarray(files, dtype=object)[order],
                          "score": np.round(scores[order].astype(float), 6),
                          "cluster": np.asarray(clusters, dtype=int)[order]})
-
-
-def search_run(run_dir: str | os.PathLike, text: str, top: int | None = None,
-               cache_dir: str | os.PathLike | None = None,
-               batch_size: int = 16) -> pd.DataFrame:
-    """:func:`rank_by_text` over the images of a run saved by ``cluster --out``.
-
-    The image embeddings come from the feature cache (or are computed again from the
-    run's input, with the run's extractor, when the cache no longer has them).
-    """
-    from clustering.export.saved_model import SavedModel, place_images
-    from clustering.files.discover import discover
-
-    model = SavedModel.load(run_dir)
-    text_preset(model.extractor)  # refuse before reading any image
-    run = json.loads((Path(run_dir) / "run.json").read_text())
-    found = discover(run["input"], recursive=bool(model.settings.get("recursive", True)))
-    table, features = place_images(model, found.images, cache_dir=cache_dir,
-                                   batch_size=batch_size)
-    clustered = table["clustered"].to_numpy(dtype=bool)
-    return rank_by_text(text, features.features[clustered], table["file"][clustered].tolist(),
-                        table["cluster"][clustered].tolist(), model.extractor, top)

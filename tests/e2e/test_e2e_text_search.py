@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import SLOW_MS, open_page, wait_idle
+from tests.e2e.browser import extract_with, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -27,13 +27,7 @@ def test_search_by_text_on_a_clip_run(app: Page, server_home: Path, hub_preset, 
         shutil.copytree(hub_preset("clip"), models / "clip_tiny")
     app.get_by_role("button", name="Use the demo set").click()
     wait_idle(app)
-    open_page(app, "Features")
-    app.get_by_test_id("stSelectbox").first.click()
-    app.get_by_role("option", name=re.compile("clip_tiny")).click()
-    wait_idle(app)
-    app.get_by_role("button", name="Run").click()
-    expect(app.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)
-    wait_idle(app)
+    extract_with(app, "clip_tiny")
     open_page(app, "Clusters")
     expect(app.get_by_test_id("stException")).to_have_count(0)
 
