@@ -83,7 +83,9 @@ def l2_normalise(values: np.ndarray) -> np.ndarray:
 def text_embeddings(preset: ResolvedPreset, texts: Sequence[str],
                     precision: str = "float32") -> np.ndarray:
     """L2-normalised text embeddings of ``texts`` by a CLIP or SigLIP preset."""
-    return l2_normalise(_network(preset, precision).texts(list(texts)))
+    network = _network(preset, precision)
+    with native_stderr_silenced():  # TF's C++ notes on the tokenizer's first int64 ops
+        return l2_normalise(network.texts(list(texts)))
 
 
 def _embedding_dim(kind: str, config: dict[str, Any]) -> int:
