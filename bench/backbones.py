@@ -101,15 +101,16 @@ def measure_one(model: str, precision: str, batches: int, runs: int) -> dict:
     rng = np.random.default_rng(0)
     batch = rng.integers(0, 256, (BATCH, size, size, 3), dtype=np.uint8)
     extractor.extract(batch)  # build + trace
-    rates = []
+    rates, others = [], []
     for _ in range(runs):
         with Timer() as t:
             for _ in range(batches):
                 extractor.extract(batch)
         rates.append(batches * BATCH / t.seconds)
+        others.append(t.other_cores)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"model": model, "precision": precision, "images_per_s": median(rates),
-            "runs": rates, "dim": extractor.dim, "peak_rss_mb": peak_mb,
+            "runs": rates, "other_cores": median(others), "dim": extractor.dim, "peak_rss_mb": peak_mb,
             "label": extractor.label}
 
 
@@ -174,10 +175,11 @@ def main() -> None:
     rows = speed(models, [p.strip() for p in args.precisions.split(",")], args.batches,
                  args.runs)
     vgg = {r["precision"]: r["images_per_s"] for r in rows if r["model"] == "vgg16"}
-    print(table(["model", "precision", "images/s", "x VGG16", "dim", "peak MB"],
+    print(table(["model", "precision", "images/s", "x VGG16", "dim", "peak MB", "other cores"],
                 [[r["model"], r["precision"], f"{r['images_per_s']:.1f}",
                   f"{r['images_per_s'] / vgg[r['precision']]:.2f}" if r["precision"] in vgg
-                  else "–", r["dim"], f"{r['peak_rss_mb']:.0f}"] for r in rows]))
+                  else "–", r["dim"], f"{r['peak_rss_mb']:.0f}",
+                  f"{r.get('other_cores', float('nan')):.1f}"] for r in rows]))
     write_results("backbones", {"batch": BATCH, "batches": args.batches, "runs": args.runs,
                                 "note": RANDOM_WEIGHTS_NOTE + "; the same holds for the "
                                 "keras-hub backbones", "rows": rows})

@@ -1,7 +1,7 @@
 """A text search in Chromium: the demo set with a tiny random CLIP preset from the server's
 models folder, "a cat" typed on the Clusters page, matches shown and ringed on the map.
 
-Set CLUSTERLENS_SCREENSHOTS=DIR to keep the screenshot of the search.
+Set CLUSTERLENS_SCREENSHOTS=DIR to keep the screenshots (Features page, search).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def test_search_by_text_on_a_clip_run(app: Page, server_home: Path, hub_preset, 
     app.get_by_role("button", name="Use the demo set").click()
     wait_idle(app)
     extract_with(app, "clip_tiny")
+    app.screenshot(path=str(shots / "features_preset.png"))
     open_page(app, "Clusters")
     expect(app.get_by_test_id("stException")).to_have_count(0)
 
