@@ -115,9 +115,8 @@ class _Network:
 
         self.preset = preset
         folder = str(preset.path)
-        policy = "mixed_bfloat16" if precision == "bfloat16" else "float32"
         try:
-            self.backbone = keras_hub.models.Backbone.from_preset(folder, dtype=policy)
+            self.backbone = _load_backbone(preset, precision)
             self.converter = keras_hub.layers.ImageConverter.from_preset(folder)
         except Exception as exc:  # wrong shapes, a half-copied folder ...
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
@@ -126,7 +125,9 @@ class _Network:
         self._text_preprocessor = None
         self._lock = threading.Lock()
 
-        @tf.function(reduce_retracing=True)
+        size = _image_size(preset)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
         def infer(x):
             pixels = self.converter(x)
             if preset.kind == "dinov2":
@@ -162,6 +163,39 @@ class _Network:
                 preprocessor.image_converter = None
                 self._text_preprocessor = preprocessor
             return self._text_preprocessor
+
+
+def _load_backbone(preset: ResolvedPreset, precision: str):
+    """The preset's backbone; in bfloat16 every sub-layer computes under ``mixed_bfloat16``.
+
+    ``from_preset(dtype=...)`` sets only the outer model's policy: CLIP's and SigLIP's
+    encoders keep the float32 policy saved in their config. So the config is rewritten
+    (every saved float32 policy becomes ``mixed_bfloat16``; weights stay float32) and
+    the weights are loaded into it.
+    """
+    import keras
+    import keras_hub
+
+    if precision != "bfloat16":
+        return keras_hub.models.Backbone.from_preset(str(preset.path))
+    config = _mixed_bfloat16(json.loads((preset.path / "config.json").read_text()))
+    backbone = keras.saving.deserialize_keras_object(config)
+    backbone.load_weights(str(preset.path / "model.weights.h5"))
+    return backbone
+
+
+def _mixed_bfloat16(config: Any) -> Any:
+    """``config`` with every float32 (or unset) layer dtype policy made ``mixed_bfloat16``."""
+    if isinstance(config, list):
+        return [_mixed_bfloat16(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    out = {key: _mixed_bfloat16(value) for key, value in config.items()}
+    policy = out.get("dtype", "absent")
+    name = policy.get("config", {}).get("name") if isinstance(policy, dict) else policy
+    if name in (None, "float32") and policy != "absent" and "trainable" in out:
+        out["dtype"] = "mixed_bfloat16"
+    return out
 
 
 def _network(preset: ResolvedPreset, precision: str) -> _Network:

@@ -26,6 +26,18 @@ def test_embeddings_have_the_shape_and_are_repeatable(hub_preset, kind):
     assert described["kind"] == kind and described["licence"] and described["source"] == "folder"
 
 
+def test_bfloat16_runs_every_encoder_layer_in_bfloat16_and_stays_close(hub_preset):
+    from clustering.features.hub import _network
+
+    fast = make_extractor(str(hub_preset("clip")), precision="bfloat16")
+    exact = make_extractor(str(hub_preset("clip")), precision="float32")
+    encoder = _network(fast.preset, "bfloat16").backbone.vision_encoder
+    assert encoder.dtype_policy.name == "mixed_bfloat16"  # not only the outer model
+    batch = np.random.default_rng(1).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    assert (fast.extract(batch) * exact.extract(batch)).sum(axis=1).min() > 0.99
+    assert fast.cache_key != exact.cache_key
+
+
 def test_a_preset_name_is_found_in_the_models_folder(hub_preset, tmp_path, monkeypatch):
     models = tmp_path / "operator-models"
     shutil.copytree(hub_preset("dinov2"), models / "dinov2_small")
