@@ -36,16 +36,12 @@ class Family:
 
     title: str
     licence: str
-    purpose: str
 
 
 FAMILIES = {
-    "clip": Family("CLIP", "MIT (OpenAI CLIP weights and code)",
-                   "language-image model: groups photos by what they show; text search"),
-    "siglip": Family("SigLIP 2", "Apache-2.0 (Google SigLIP / SigLIP 2 weights)",
-                     "language-image model, stronger than CLIP at the same size; text search"),
-    "dinov2": Family("DINOv2", "Apache-2.0 (Meta DINOv2 weights)",
-                     "self-supervised image model: fine visual similarity; no text"),
+    "clip": Family("CLIP", "MIT (OpenAI CLIP weights and code)"),
+    "siglip": Family("SigLIP 2", "Apache-2.0 (Google SigLIP / SigLIP 2 weights)"),
+    "dinov2": Family("DINOv2", "Apache-2.0 (Meta DINOv2 weights)"),
 }
 # Presets offered by name (the dashboard's list; any other keras-hub name works too).
 SUGGESTED_PRESETS = ("clip_vit_base_patch32", "siglip2_base_patch16_224", "dinov2_small")
@@ -65,10 +61,6 @@ class ResolvedPreset:
     @property
     def family(self) -> Family:
         return FAMILIES[self.kind]
-
-    @property
-    def has_text(self) -> bool:
-        return self.kind in TEXT_KINDS
 
     def describe(self) -> dict[str, object]:
         return {"preset": self.name, "path": str(self.path), "source": self.source,
