@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from clustering.errors import ClusterLensError, InputError, InvalidK, WeightsUnavailable
 from clustering.features.extract import FeatureSet
+from clustering.features.presets import known_model
 from clustering.files.discover import Discovery, discover
 from clustering.images.engine import Progress
 from clustering.pipeline import compute_features
@@ -51,6 +52,7 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
     parser.add_argument("input", metavar="INPUT",
                         help=input_help or "a folder of images, a .zip of images, or one image")
     parser.add_argument("--model", default=Settings.model, metavar="MODEL",
+                        type=arg_type(known_model),
                         help="feature extractor: vgg16 or vgg19 (ImageNet weights), "
                              "'handcrafted' (the offline colour+texture extractor, no "
                              "weights), a keras-hub preset name (clip_vit_base_patch32, "

@@ -73,6 +73,20 @@ def is_preset_model(model: str) -> bool:
     return model.lower() not in MODELS
 
 
+def known_model(model: str) -> str:
+    """``model`` if it can name an extractor (``--model``'s check); ``ValueError`` if not.
+
+    VGG, the offline extractor, a folder, a name in the models folder or a keras-hub
+    preset name pass (whether its weights can be had is checked when it is built).
+    """
+    path = Path(model).expanduser()
+    if (not is_preset_model(model) or path.is_dir() or os.sep in model or "/" in model
+            or (models_home() / model).is_dir() or _kaggle_handle(model) is not None):
+        return model
+    raise ValueError(f"unknown model {model!r}: choose vgg16, vgg19, handcrafted, a keras-hub "
+                     f"preset name ({', '.join(SUGGESTED_PRESETS)}, ...) or a preset folder")
+
+
 def models_home() -> Path:
     """The operator's models folder: ``$CLUSTERLENS_MODELS`` or ``~/.clusterlens/models``."""
     return Path(os.environ.get("CLUSTERLENS_MODELS") or "~/.clusterlens/models").expanduser()
@@ -168,9 +182,12 @@ def _hub_cache_folder(name: str) -> Path | None:
 
 def _kaggle_handle(name: str) -> str | None:
     """``owner/model/keras/variation/version`` of a built-in keras-hub preset name."""
-    from keras_hub.src.utils.preset_utils import BUILTIN_PRESETS
+    from clustering.features.keras_import import import_keras, native_stderr_silenced
 
-    import keras_hub  # noqa: F401  (registers the built-in presets)
+    import_keras()
+    with native_stderr_silenced():
+        import keras_hub  # noqa: F401  (registers the built-in presets)
+    from keras_hub.src.utils.preset_utils import BUILTIN_PRESETS
 
     entry = BUILTIN_PRESETS.get(name)
     return entry["kaggle_handle"].removeprefix("kaggle://") if entry else None
