@@ -56,3 +56,7 @@ class ConfigError(ClusterLensError):
 
 class Cancelled(ClusterLensError):
     """Work stopped on request; what was finished before the stop is kept."""
+
+
+class NoTextEncoder(ClusterLensError, ValueError):
+    """A text search (or names from words) asked of features whose model reads no text."""

@@ -20,6 +20,7 @@ from clustering.cache import FeatureCache, default_cache_dir
 from clustering.clusters.kmeans import KSweep, check_enough_images
 from clustering.errors import InvalidK
 from clustering.features import FeatureExtractor, FeatureSet, extract_features, make_extractor
+from clustering.features.presets import expected_weights, is_preset_model
 from clustering.features.weights import SPECS, models_dir
 from clustering.files.discover import ImageRef
 from clustering.jobs import work
@@ -95,9 +96,12 @@ def get_extractor(settings: Settings) -> FeatureExtractor:
     share cache entries. Keyed by the weights file's size and time, so a newly
     supplied file is picked up.
     """
-    stamp = None
-    if settings.model != "handcrafted":
+    stamp, path = None, None
+    if is_preset_model(settings.model):
+        path = expected_weights(settings.model)
+    elif settings.model != "handcrafted":
         path = models_dir() / SPECS[(settings.model, settings.layer != "pooled")].filename
+    if path is not None:
         stamp = (path.stat().st_size, path.stat().st_mtime_ns) if path.is_file() else None
     return _extractor(settings.model, settings.layer, settings.weights, settings.precision,
                       str(models_dir()), stamp)

@@ -16,7 +16,8 @@ from clustering.export.report import build_report
 from clustering.export.tables import csv_bytes, json_bytes, result_record, run_labels
 from clustering.files.discover import ImageRef
 from clustering.settings import MAP_METHODS
-from dashboard import added_map, choices, compute, jobs, router, sources, state, thumbnails
+from dashboard import (added_map, choices, compute, jobs, router, sources, state, text_search,
+                       thumbnails)
 from dashboard.export_zip import clusters_zip
 from dashboard.progress import duration
 from dashboard.fingerprint import combine
@@ -94,9 +95,12 @@ if suggestions.source == "pixels":
                f"{suggestions.reason}. Rename a cluster below.")
 else:
     st.caption(f":material/info: Names: {suggestions.reason}. Rename a cluster below.")
+text_search.words_box(analysis)
 for c in range(analysis.k):
     overview_card(c, typical_order(result.labels, result.distances, c),
                   overview["mean silhouette"][c])
+
+matches = text_search.search_section(analysis, names, images)
 
 st.subheader("Map of the images")
 method = st.segmented_control("Map layout", MAP_METHODS, format_func=MAP_LABELS.__getitem__,
@@ -115,7 +119,7 @@ st.caption(f"Each point is an image, placed by {projection.method.upper()} "
 labels = result.labels
 find_key = f"find_{analysis.clustering_key}"
 chosen = image_map("image_map", analysis.result.coords, labels, analysis.names, names, images,
-                   axis_title=projection.method.upper(),
+                   axis_title=projection.method.upper(), marks=text_search.match_marks(matches),
                    highlight=st.session_state.get(find_key),
                    chart_key=f"map_{analysis.clustering_key}_{projection.method}")
 if chosen:

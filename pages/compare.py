@@ -8,8 +8,7 @@ import streamlit as st
 from clustering.export.tables import csv_bytes
 from clustering.review.compare import compare_runs, contingency_frame
 from clustering.review.evaluate import normalise_name
-from clustering.settings import MODELS
-from dashboard import choices, compute, comparing, router, sources, state, thumbnails
+from dashboard import backbones, choices, compute, comparing, router, sources, thumbnails
 from dashboard.charts import contingency_figure
 from dashboard.errors import attempt
 from dashboard.image_map import Marks, image_map
@@ -29,14 +28,15 @@ st.caption(f"Run A is the current clustering ({analysis.run.features.extractor.g
 how = st.radio("Run B", (OTHER_MODEL, UPLOADED), horizontal=True, key="compare_how")
 comparison = None
 if how == OTHER_MODEL:
-    others = [m for m in MODELS if m != current_model]
-    model = st.selectbox("Extractor of run B", others, format_func=state.MODEL_LABELS.get,
+    others = [m for m in backbones.model_options()
+              if m not in (current_model, analysis.run.settings.model, backbones.FOLDER)]
+    model = st.selectbox("Extractor of run B", others, format_func=backbones.model_label,
                          key="compare_model")
     if st.toggle("Compute run B", key="compare_run",
                  help="Extracts the other features (cached: a second time is instant)."):
         other = attempt("computing run B", comparing.labels_with_model, analysis, model)
         if other is not None:
-            label_b = state.MODEL_LABELS[model]
+            label_b = backbones.model_label(model)
             comparison = attempt("comparing the runs", compare_runs,
                                  comparing.current_labels(analysis), other)
 else:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from clustering.export.tables import skipped_frame
+from clustering.features.presets import is_preset_model
 from clustering.features.uploaded_weights import accept_weights, weights_origin
 from clustering.features.weights import SPECS, models_dir
 from clustering.jobs import work
-from clustering.settings import LAYERS, MODELS
+from clustering.settings import LAYERS
 from clustering.settings import Settings
-from dashboard import engine, errors, job_results, jobs, persist, router, sources, state
+from dashboard import (backbones, engine, errors, job_results, jobs, persist, router, sources,
+                       state)
 from dashboard.markdown import escape
 
 router.ensure_routed(__file__)
@@ -42,6 +44,10 @@ def show_notes() -> None:
 
 def weights_help(problem: dict[str, str]) -> None:
     """Say that ImageNet weights are missing, how to get them, and offer alternatives."""
+    if is_preset_model(problem["model"]):
+        backbones.preset_help(problem["message"])
+        offline_button()
+        return
     spec = SPECS[(problem["model"], problem["layer"] != "pooled")]
     st.error(f"**{spec.model.upper()} cannot run: its ImageNet weights are not available on "
              f"this server.** The server's operator can download [{spec.filename}]({spec.url}) "
@@ -56,11 +62,16 @@ def weights_help(problem: dict[str, str]) -> None:
         st.file_uploader(f"Upload {spec.filename}", type=["h5"], max_upload_size=1024, key=key,
                          on_change=weights_uploaded, args=(key, problem["model"], problem["layer"]))
     with right:
-        if st.button("Use the offline extractor instead", icon=":material/bolt:"):
-            st.session_state["model"] = "handcrafted"
-            st.session_state.pop(state.WEIGHTS_PROBLEM, None)
-            extract(state.current_settings())
-            st.rerun()
+        offline_button()
+
+
+def offline_button() -> None:
+    """One click to the offline extractor (no weights needed)."""
+    if st.button("Use the offline extractor instead", icon=":material/bolt:"):
+        st.session_state["model"] = "handcrafted"
+        st.session_state.pop(state.WEIGHTS_PROBLEM, None)
+        extract(state.current_settings())
+        st.rerun()
 
 
 def weights_uploaded(key: str, model: str, layer: str) -> None:
@@ -125,10 +136,9 @@ st.caption(f"{len(data.discovery.images)} images from {escape(data.label)}.")
 
 left, right = st.columns(2)
 with left:
-    model = st.selectbox("Feature extractor", MODELS, format_func=state.MODEL_LABELS.get,
-                         **state.bind("model"))
+    model = backbones.choose_model()
     st.selectbox("VGG layer", LAYERS, format_func=state.LAYER_LABELS.get,
-                 disabled=model == "handcrafted", **state.bind("layer"),
+                 disabled=not backbones.uses_layer(model), **state.bind("layer"),
                  help="pooled: compact and fast; fc1/fc2: the fully connected layers, "
                       "more specific to ImageNet's classes, and a larger weights file.")
 with right:
@@ -148,7 +158,7 @@ where = errors.attempt("reading the server's configuration", engine.configured_e
 if where:
     st.caption(f"Features are extracted on {where}, in the background: you may close this "
                f"page while they are.")
-if st.button("Run", type="primary", icon=":material/play_arrow:"):
+if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=model is None):
     extract(state.current_settings())
 jobs.show_progress(jobs.FEATURES, "Extracting features" + (
     f" on {where}" if where and where != "this server" else ""))

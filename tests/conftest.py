@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,26 @@ def with_keras_home(keras_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return keras_home
 
 
+@pytest.fixture(scope="session")
+def hub_preset(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``hub_preset("clip" | "siglip" | "dinov2")``: a tiny random keras-hub preset
+    folder, written once per session (see ``clustering.testing.write_random_preset``)."""
+    from clustering.testing import write_random_preset
+
+    made: dict[str, Path] = {}
+
+    def folder(kind: str) -> Path:
+        if kind not in made:
+            made[kind] = write_random_preset(kind, tmp_path_factory.mktemp("presets") / kind)
+        return made[kind]
+
+    return folder
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the user's real feature cache or Keras folder from tests."""
     monkeypatch.setenv("CLUSTERLENS_CACHE", str(tmp_path / "feature-cache"))
     monkeypatch.setenv("CLUSTERLENS_OFFLINE", "1")
+    monkeypatch.setenv("CLUSTERLENS_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from clustering.cli import assign, cluster, compare, inspect, jobs
+from clustering.cli import assign, cluster, compare, inspect, jobs, search
 from clustering.cli.common import EXIT_CODES_HELP, run_guarded
 
-COMMANDS = (cluster, inspect, compare, assign, jobs)  # each module's register() adds its sub-commands
+# each module's register() adds its sub-commands
+COMMANDS = (cluster, inspect, compare, assign, search, jobs)
 
 
 def build_parser() -> argparse.ArgumentParser:

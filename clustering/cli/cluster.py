@@ -21,6 +21,7 @@ from clustering.export.run_folder import write_run
 from clustering.pipeline import analyse
 from clustering.review.names import names_for_run
 from clustering.reduce.pca import parse_pca
+from clustering.review.words import parse_word_list
 from clustering.settings import MAP_METHODS
 from clustering.settings import Settings
 
@@ -114,6 +115,16 @@ def load_feature_file(path: Path) -> tuple[FeatureSet, str]:
 
 # ---- cluster -------------------------------------------------------------------------
 
+def _name_words(path: str | None) -> list[str] | None:
+    """The ``--name-words`` list, or None for the built-in one."""
+    if path is None:
+        return None
+    try:
+        return parse_word_list(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}", EXIT_INPUT) from None
+
+
 def k_value(text: str) -> int | None:
     """argparse type for --k: a whole number, or 'auto' (None)."""
     if text.lower() == "auto":
@@ -165,6 +176,9 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", metavar="FILE.html",
                         help="also write a self-contained HTML report (charts, map, each "
                              "cluster's name, size and typical images) to share")
+    parser.add_argument("--name-words", metavar="FILE.txt",
+                        help="CLIP/SigLIP runs: name the clusters from these words or phrases "
+                             "(one per line) instead of the built-in everyday photo subjects")
     ray_engine.add_engine_options(parser)
     parser.set_defaults(func=cluster)
 
@@ -172,6 +186,7 @@ def _register_cluster(subparsers: argparse._SubParsersAction) -> None:
 def cluster(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         return ray_engine.cluster(args)
+    words = _name_words(args.name_words)  # a bad list fails before any work
     settings = settings_from_args(args, pca=args.pca, whiten=args.whiten,
                                   normalize=args.normalize, k=args.k, k_min=args.k_range[0],
                                   k_max=args.k_range[1], seed=args.seed, map=args.map)
@@ -184,7 +199,7 @@ def cluster(args: argparse.Namespace) -> int:
             check_k(args.k, len(found.images))
         feats = features_for(args, found, settings)
     result = analyse(feats, settings, found)
-    suggestions = names_for_run(result)
+    suggestions = names_for_run(result, words=words)
     paths = write_run(result, args.out, suggestions.names)
     sizes = np.bincount(result.clustering.labels, minlength=result.clustering.k)
     print(f"clustered {len(feats.names)} image(s) into k={result.clustering.k} clusters "

@@ -13,10 +13,11 @@ from typing import TypeVar
 from clustering.errors import (Cancelled, ClusterLensError, ConfigError, InputError, InvalidK,
                                WeightsUnavailable)
 from clustering.features.extract import FeatureSet
+from clustering.features.presets import known_model
 from clustering.files.discover import Discovery, discover
 from clustering.images.engine import Progress
 from clustering.pipeline import compute_features
-from clustering.settings import LAYERS, MODELS, PRECISIONS, Settings
+from clustering.settings import LAYERS, PRECISIONS, Settings
 
 # Exit codes (documented in --help).
 T = TypeVar("T")
@@ -51,10 +52,14 @@ def add_input_options(parser: argparse.ArgumentParser, input_help: str | None = 
     """INPUT plus the options that say how images are found and turned into features."""
     parser.add_argument("input", metavar="INPUT",
                         help=input_help or "a folder of images, a .zip of images, or one image")
-    parser.add_argument("--model", choices=MODELS, default=Settings.model,
-                        help="feature extractor: VGG16 or VGG19 with ImageNet weights, or "
-                             "'handcrafted', the offline colour+texture extractor that needs "
-                             "no weights (default: %(default)s)")
+    parser.add_argument("--model", default=Settings.model, metavar="MODEL",
+                        type=arg_type(known_model),
+                        help="feature extractor: vgg16 or vgg19 (ImageNet weights), "
+                             "'handcrafted' (the offline colour+texture extractor, no "
+                             "weights), a keras-hub preset name (clip_vit_base_patch32, "
+                             "siglip2_base_patch16_224, dinov2_small, ...: looked up in "
+                             "$CLUSTERLENS_MODELS/<name>/, then keras-hub's cache) or the "
+                             "path of a preset folder (default: %(default)s)")
     parser.add_argument("--layer", choices=LAYERS, default=Settings.layer,
                         help="VGG layer: 'pooled' = global-average-pooled block5 (512 values, "
                              "small weights file); 'fc1'/'fc2' = 4096 values from the "

@@ -54,7 +54,12 @@ class ExtractionReport:
 
 def extractor_factory(model: str = "vgg16", layer: str = "pooled", weights: str | None = None,
                       precision: str = "float32") -> ExtractorFactory:
-    """A picklable recipe that builds the extractor on a worker (never the model itself)."""
+    """A picklable recipe that builds the extractor on a worker (never the model itself).
+
+    A preset folder is passed by its absolute path (workers may start elsewhere).
+    """
+    if Path(model).is_dir():
+        model = str(Path(model).resolve())
     return functools.partial(make_extractor, model, layer, weights, precision, False)
 
 

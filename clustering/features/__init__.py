@@ -1,4 +1,5 @@
-"""Stage 3, images → features: VGG16/VGG19 (Keras) or the offline extractor, cached.
+"""Stage 3, images → features: VGG16/VGG19 (Keras), keras-hub presets (CLIP, SigLIP 2,
+DINOv2) or the offline extractor, cached.
 
 :func:`make_extractor` builds an extractor by name; :func:`extract_features` runs it
 over many images with the on-disk cache.

@@ -6,29 +6,32 @@ from pathlib import Path
 
 from clustering.features.base import FeatureExtractor
 from clustering.features.handcrafted import HandcraftedExtractor
+from clustering.features.hub import HubExtractor
+from clustering.features.presets import is_preset_model
 from clustering.features.vgg import VGGExtractor
-from clustering.settings import LAYERS, MODELS, PRECISIONS, Settings
+from clustering.settings import LAYERS, PRECISIONS, Settings
 
 
 def make_extractor(model: str = Settings.model, layer: str = Settings.layer,
                    weights: str | Path | None = None, precision: str | None = None,
                    allow_download: bool = True) -> FeatureExtractor:
-    """Build the extractor for ``model`` (``vgg16``, ``vgg19`` or ``handcrafted``).
+    """Build the extractor for ``model``: ``vgg16``, ``vgg19``, ``handcrafted``, a
+    keras-hub preset name or a preset folder (:mod:`~clustering.features.presets`).
 
     ``precision`` None means the default for this CPU (:func:`~clustering.settings.
     default_precision`), the same default the command line and the dashboard use.
-    Raises ``ValueError`` for an unknown name and
-    :class:`~clustering.errors.WeightsUnavailable` when VGG weights cannot be found.
+    Raises ``ValueError`` for an unknown layer or precision and
+    :class:`~clustering.errors.WeightsUnavailable` when weights cannot be found.
     """
-    model = model.lower()
-    if model == "handcrafted":
+    if model.lower() == "handcrafted":
         return HandcraftedExtractor()
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    if layer not in LAYERS:
-        raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
     if precision is not None and precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if is_preset_model(model):
+        return HubExtractor(model, precision=precision, allow_download=allow_download)
+    model = model.lower()
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
     return VGGExtractor(model, layer, weights=weights, precision=precision,
                         allow_download=allow_download)
 

@@ -1,10 +1,13 @@
-"""Suggested cluster names: ImageNet classes when the features allow it, else pixel words.
+"""Suggested cluster names: ImageNet classes or words when the features allow it, else
+pixel words.
 
 * VGG ``fc1``/``fc2`` features from the **published** ImageNet weights file: the
   network's remaining dense layers (read from that same ``.h5`` file) turn each
   image's features into ImageNet class probabilities without running the network
   again; a cluster is named by its most frequent top-1 classes with their share
   ("daisy 61 %, bee 12 %").
+* CLIP or SigLIP embeddings: the everyday subjects (or the user's words) nearest each
+  cluster's centroid, with the share of images that agree (:mod:`.words`).
 * Anything else (pooled features, which lack the classifier; the offline extractor;
   weights that are not the published file, whose "classes" would be invented):
   words for what the pixels of the cluster's most typical images show — dominant
@@ -24,8 +27,10 @@ import numpy as np
 
 from clustering.clusters.members import default_names, typical_order
 from clustering.errors import ImageLoadError
+from clustering.features.presets import TEXT_KINDS
 from clustering.images.loading import open_image
 from clustering.results import RunResult
+from clustering.review.words import word_shares
 
 CLASS_FILE = Path(__file__).with_name("imagenet_classes.txt")
 TOP_CLASSES = 2  # classes named per cluster
@@ -48,7 +53,7 @@ NameProgress = Callable[[int, int], None]  # (clusters done, clusters)
 class NameSuggestions:
     """Suggested ``names`` per cluster, where they come from and why.
 
-    ``source`` is ``"imagenet"`` or ``"pixels"``; ``reason`` says why that source
+    ``source`` is ``"imagenet"``, ``"words"`` or ``"pixels"``; ``reason`` says why that source
     (shown when ImageNet names are not offered); ``details`` keeps, per cluster, the
     (word, share) pairs behind each name.
     """
@@ -63,7 +68,8 @@ def imagenet_reason(extractor: Mapping[str, Any]) -> str | None:
     """None when ImageNet classes can be read from these features; else why not."""
     model, layer = extractor.get("model"), extractor.get("layer")
     if model not in ("vgg16", "vgg19"):
-        return "the offline extractor has no ImageNet classifier"
+        return (f"{extractor['label']} has no ImageNet classifier" if extractor.get("kind")
+                else "the offline extractor has no ImageNet classifier")
     if layer not in ("fc1", "fc2"):
         return ("pooled features skip VGG's classifier layers; choose layer fc1 or fc2 "
                 "(full ImageNet weights file) for ImageNet class names")
@@ -78,15 +84,22 @@ def imagenet_reason(extractor: Mapping[str, Any]) -> str | None:
 
 def suggest_names(features: np.ndarray, labels: np.ndarray, distances: np.ndarray,
                   names: Sequence[str], extractor: Mapping[str, Any], read_image: ReadImage,
-                  progress: NameProgress | None = None) -> NameSuggestions:
+                  progress: NameProgress | None = None,
+                  words: Sequence[str] | None = None) -> NameSuggestions:
     """Suggested names for the clusters ``labels`` (0..k-1) of images ``names``.
 
     ``features`` are the raw extractor features (not PCA-reduced: the dense layers
-    need them); ``read_image(name)`` returns an image's bytes for pixel words.
+    need them); ``read_image(name)`` returns an image's bytes for pixel words;
+    ``words`` replaces the everyday subjects CLIP/SigLIP clusters are named from.
     """
     labels = np.asarray(labels)
     reason = imagenet_reason(extractor)
-    if reason is None:
+    if extractor.get("kind") in TEXT_KINDS:
+        details = word_shares(features, labels, extractor, words)
+        source = "words"
+        reason = (f"{'your words' if words else 'everyday photo subjects'} nearest each "
+                  f"cluster's centre, with the share of its images that agree")
+    elif reason is None:
         probabilities = imagenet_probabilities(features, extractor["layer"],
                                                Path(extractor["weights"]["path"]))
         details = class_shares(probabilities.argmax(axis=1), labels)
@@ -101,7 +114,7 @@ def suggest_names(features: np.ndarray, labels: np.ndarray, distances: np.ndarra
 
 def describe(words: Sequence[tuple[str, float]], source: str) -> str:
     """``"daisy 61 %, bee 12 %"`` for classes; ``"green, blue · light · textured"`` for pixels."""
-    if source == "imagenet":
+    if source in ("imagenet", "words"):
         return ", ".join(f"{word} {share:.0%}".replace("%", " %") for word, share in words)
     colours = [word for word, _ in words if word in _COLOUR_WORDS]
     rest = [word for word, _ in words if word not in _COLOUR_WORDS]
@@ -228,9 +241,11 @@ def colour_names(hsv: np.ndarray) -> np.ndarray:
     return names
 
 
-def names_for_run(result: RunResult, progress: NameProgress | None = None) -> NameSuggestions:
-    """Suggested names for a run's clusters (ImageNet classes or words from the pixels)."""
+def names_for_run(result: RunResult, progress: NameProgress | None = None,
+                  words: Sequence[str] | None = None) -> NameSuggestions:
+    """Suggested names for a run's clusters (ImageNet classes, words nearest CLIP/SigLIP
+    embeddings, or words from the pixels); ``words``: the user's own list."""
     run = result.clustering
     return suggest_names(result.features.features, run.labels, run.distances,
                          result.features.names, result.features.extractor, result.read_image,
-                         progress)
+                         progress, words)

@@ -114,6 +114,9 @@ def test_names_start_from_the_suggestion_and_reach_the_labels_csv():
     assert at.text_input[0].value == SUGGESTED[0]
     assert any("colours, light and texture" in c.value and "offline extractor" in c.value
                for c in at.caption)
+    # no text encoder: no search box, one line on which models can search
+    assert not [t for t in at.text_input if t.key == "text_search_query"]
+    assert any("CLIP or SigLIP" in c.value for c in at.caption)
 
 
 def test_map_layout_can_be_changed_and_is_recorded():

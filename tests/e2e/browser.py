@@ -35,9 +35,14 @@ def upload(page: Page, paths: list[Path]) -> None:
 
 def extract_offline(page: Page) -> None:
     """On the Features page, run the offline extractor and wait for the result."""
+    extract_with(page, "Offline extractor")
+
+
+def extract_with(page: Page, option: str) -> None:
+    """On the Features page, run the extractor whose option contains ``option``; wait."""
     open_page(page, "Features")
     page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile("Offline extractor")).click()
+    page.get_by_role("option", name=re.compile(re.escape(option))).click()
     wait_idle(page)
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text(re.compile(r"Done: \d+ images"))).to_be_visible(timeout=SLOW_MS)

@@ -1,8 +1,9 @@
 """End-to-end fixtures: a real dashboard server and Debian's headless Chromium.
 
 The server gets its own feature cache, a KERAS_HOME with random-weight VGG16 files
-(so no download is attempted; features are labelled "custom weights"), and one
-allowed server folder.
+(so no download is attempted; features are labelled "custom weights"), a models
+folder for keras-hub presets (empty until a test copies one in), and one allowed
+server folder.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def dashboard_server(home: Path, allowed_folder: Path, script: str = "app.py",
     write_random_weights("vgg16", False, home / "keras" / "models")
     env = {**os.environ, "KERAS_HOME": str(home / "keras"),
            "CLUSTERLENS_CACHE": str(home / "cache"), "CLUSTERLENS_OFFLINE": "1",
-           "CLUSTERLENS_ROOTS": str(allowed_folder), **(env or {})}
+           "CLUSTERLENS_ROOTS": str(allowed_folder), "CLUSTERLENS_MODELS": str(home / "models"),
+           **(env or {})}
     port = _free_port()
     log = open(home / "server.log", "wb")  # a file, not a pipe: a full pipe would block it
     process = subprocess.Popen(
@@ -79,9 +81,15 @@ def dashboard_server(home: Path, allowed_folder: Path, script: str = "app.py",
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, allowed_folder: Path) -> Iterator[str]:
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared server's folder (its models folder is ``models/`` in it)."""
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="session")
+def server(server_home: Path, allowed_folder: Path) -> Iterator[str]:
     """The dashboard server shared by the browser tests."""
-    with dashboard_server(tmp_path_factory.mktemp("server"), allowed_folder) as url:
+    with dashboard_server(server_home, allowed_folder) as url:
         yield url
 
 
