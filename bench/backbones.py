@@ -133,7 +133,8 @@ def speed(models: list[str], precisions: list[str], batches: int, runs: int) -> 
 def quality(labelled: Path, models: list[str]) -> list[dict]:
     """NMI/ARI of each model's clustering (k = number of labels) against the folders."""
     from clustering.files.discover import discover
-    from clustering.pipeline import Settings, analyse, compute_features
+    from clustering.pipeline import analyse, compute_features
+    from clustering.settings import Settings
     from clustering.review.evaluate import scores
 
     found = discover(labelled)

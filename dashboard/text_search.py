@@ -92,6 +92,5 @@ def words_box(analysis: Analysis) -> None:
             named = attempt("naming the clusters", _named_from, analysis.clustering_key,
                             tuple(words), analysis)
             if named is not None:
-                st.session_state[state.NAMES] = {"for": analysis.clustering_key,
-                                                 "names": dict(named.names)}
+                state.remember(state.ClusterNames(analysis.clustering_key, dict(named.names)))
                 st.rerun()

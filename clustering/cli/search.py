@@ -11,7 +11,8 @@ import pandas as pd
 
 from clustering.cli.common import positive_int
 from clustering.errors import InputError
-from clustering.export.saved_model import SavedModel, place_images
+from clustering.assign import place_images
+from clustering.export.saved_model import SavedModel
 from clustering.export.tables import write_csv
 from clustering.files.discover import discover
 from clustering.review.search import TEXT_MODELS_HINT, rank_by_text, text_preset

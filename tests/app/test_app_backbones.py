@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from clustering.cli import main
-from tests.app.app_helpers import (button, coloured_uploads, extract,  # noqa: F401
-                                   fresh_streamlit, messages, new_app, no_traceback, upload)
+from tests.app.app_helpers import (button, coloured_uploads, extract, messages, new_app,
+                                   no_traceback, upload)
 
 
 @pytest.fixture
