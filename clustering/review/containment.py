@@ -1,0 +1,220 @@
+"""Is one image's whole picture inside another's? The check behind the remove list.
+
+A file may be removed only when the image kept in its group *contains* it: after
+undoing a mirror, the member's whole picture lies inside the keeper's (a crop, a
+resize, a re-encode, a brightness or format change). Two shots that overlap but are
+shifted, or a burst frame where something moved, each show something the other
+lacks: they are similar shots, never removed.
+
+The 32x32 thumbnail check of :mod:`clustering.review.geometry` cannot see a strip of
+a few percent, so candidate pairs are checked again at :data:`FINE` pixels a side
+(each image decoded once more, only when it is in a candidate pair): the box of the
+keeper that the member fills is searched on row and column profiles, finely; the
+keeper's box is resampled onto the member, brightness is matched, and the squared
+difference is measured in every small window (blocks, and thin strips along the
+edges). The pair is a copy when no window differs by more than :data:`MAX_MISMATCH`
+of the member's contrast there. Slight blurring first makes the check indifferent to
+re-encoding, resampling and to the grain of noise-like textures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from clustering.review.decode import review_image
+
+FINE = 128  # side of the grey thumbnail of the fine check
+MIN_SIDE = 0.86  # a copy keeps at least this much of each side of its keeper
+COARSE = (0.02, 0.01)  # box side and offset steps of the first search
+REFINE = 0.0025  # step of the second search, around the best coarse box
+BLUR = 1.5  # pixels of Gaussian blur before comparing
+WINDOWS = ((12, 12), (3, 24), (24, 3))  # blocks, and strips along the edges
+MAX_MISMATCH = 0.35  # most a window's squared difference may be, per unit of contrast
+CONTRAST_FLOOR = 0.05  # of the whole image's variance: flat windows are not held to 0
+
+REASONS = ("exact copy", "mirror", "crop", "resize", "brightness", "format change",
+           "re-encode")
+NOT_CONTAINED = "each shows something the other lacks"
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a member's picture lies inside a keeper's."""
+
+    mismatch: float  # the worst window's mismatch (0: identical)
+    mirrored: bool
+    box: tuple[float, float, float, float]  # x offset, x side, y offset, y side
+    gain: float  # member ~ gain * keeper + offset (grey levels)
+    offset: float
+
+    @property
+    def contained(self) -> bool:
+        return self.mismatch <= MAX_MISMATCH
+
+
+def fine_view(data: bytes) -> np.ndarray:
+    """(FINE, FINE) grey thumbnail of an image file's whole picture."""
+    grey = review_image(data).image.convert("L")
+    return np.asarray(grey.resize((FINE, FINE), Image.Resampling.BOX), np.float32)
+
+
+def _standard(x: np.ndarray) -> np.ndarray:
+    x = x - x.mean(axis=-1, keepdims=True)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-6)
+
+
+def _box_grid(sides: np.ndarray, starts: Callable[[float], np.ndarray]) -> np.ndarray:
+    """(b, 2) boxes (offset, side) inside [0, 1]."""
+    boxes = [(o, s) for s in sides for o in starts(s) if -1e-9 <= o <= 1 - s + 1e-9]
+    return np.array(boxes, np.float64)
+
+
+def _taps(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear interpolation taps (low, high, weight of high), each (b, FINE): target
+    cell k of box (offset, side) samples the source between ``low`` and ``high``."""
+    centre = (boxes[:, :1] + boxes[:, 1:] * (np.arange(FINE) + 0.5) / FINE) * FINE - 0.5
+    centre = np.clip(centre, 0, FINE - 1)
+    low = np.floor(centre).astype(np.int64)
+    return low, np.minimum(low + 1, FINE - 1), (centre - low).astype(np.float32)
+
+
+def _sample(profile: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(b, FINE): 1-D ``profile`` resampled into each box."""
+    low, high, weight = _taps(boxes)
+    return profile[low] * (1 - weight) + profile[high] * weight
+
+
+_COARSE_BOXES = _box_grid(np.arange(1.0, MIN_SIDE - 1e-9, -COARSE[0]),
+                          lambda s: np.arange(0.0, 1 - s + 1e-9, COARSE[1]))
+_NEAR = np.arange(-4, 5) * REFINE
+
+
+def _best_box(keeper: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """(offset, side) of the box of 1-D profile ``keeper`` that best matches ``member``:
+    a coarse search, then a fine one around its best box."""
+    target = _standard(member)
+    coarse = _standard(_sample(keeper, _COARSE_BOXES)) @ target
+    offset, side = _COARSE_BOXES[int(np.argmax(coarse))]
+    boxes = _box_grid(np.clip(side + _NEAR, MIN_SIDE, 1.0), lambda s: offset + _NEAR)
+    return boxes[int(np.argmax(_standard(_sample(keeper, boxes)) @ target))]
+
+
+def _crop(image: np.ndarray, box_x: np.ndarray, box_y: np.ndarray) -> np.ndarray:
+    """``image``'s box resampled to (FINE, FINE), bilinear."""
+    low, high, weight = (t[0] for t in _taps(box_y[None]))
+    rows = image[low] * (1 - weight[:, None]) + image[high] * weight[:, None]
+    low, high, weight = (t[0] for t in _taps(box_x[None]))
+    return rows[:, low] * (1 - weight) + rows[:, high] * weight
+
+
+def fit(keeper: np.ndarray, member: np.ndarray) -> Fit:
+    """How well ``member``'s whole picture (maybe mirrored) fits inside ``keeper``'s
+    (both :func:`fine_view` thumbnails)."""
+    found: list[Fit] = []
+    for mirrored in (False, True):
+        if found and found[0].contained:
+            break
+        m = member[:, ::-1] if mirrored else member
+        box_x = _best_box(keeper.mean(axis=0), m.mean(axis=0))
+        box_y = _best_box(keeper.mean(axis=1), m.mean(axis=1))
+        found.append(_compare(_crop(keeper, box_x, box_y), m, mirrored,
+                              (*map(float, box_x), *map(float, box_y))))
+    return min(found, key=lambda f: f.mismatch)
+
+
+def _compare(box: np.ndarray, member: np.ndarray, mirrored: bool,
+             where: tuple[float, float, float, float]) -> Fit:
+    """The worst window's mismatch between ``member`` and the keeper's ``box``."""
+    a, b = gaussian_filter(box, BLUR), gaussian_filter(member, BLUR)
+    contrast = a.var()
+    gain = float(np.clip(((a - a.mean()) * (b - b.mean())).mean() / max(contrast, 1e-6),
+                         0.5, 2.0))
+    offset = float(b.mean() - gain * a.mean())
+    floor = CONTRAST_FLOOR * float(b.var())
+    sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
+    worst = 0.0
+    for size in WINDOWS:
+        area = size[0] * size[1]
+        sa, sb, saa, sbb, sab = (_window_sums(t, size) / area for t in sums)
+        var_a, var_b, cov = saa - sa * sa, sbb - sb * sb, sab - sa * sb
+        # What a local linear fit of the keeper leaves of the member, per unit of the
+        # member's local contrast (1 - r^2 where both have detail).
+        left = var_b - cov * cov / np.maximum(var_a, 1e-6)
+        worst = max(worst, float((left / (var_b + floor)).max()))
+    return Fit(worst, mirrored, where, gain, offset)
+
+
+def _integral(x: np.ndarray) -> np.ndarray:
+    """Summed-area table of ``x`` with a leading row and column of zeros."""
+    out = np.zeros((x.shape[0] + 1, x.shape[1] + 1), np.float64)
+    out[1:, 1:] = x.cumsum(axis=0).cumsum(axis=1)
+    return out
+
+
+def _window_sums(table: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Sum of every (h, w) window, from a :func:`_integral` table."""
+    h, w = size
+    return table[h:, w:] - table[:-h, w:] - table[h:, :-w] + table[:-h, :-w]
+
+
+def describe(keeper: dict, member: dict, found: Fit | None) -> str:
+    """The reason a contained ``member`` may go: one of :data:`REASONS`.
+
+    ``keeper`` and ``member`` hold ``hash``, ``width``, ``height`` and ``name``;
+    ``found`` is the fine check (None: not made, e.g. identical files).
+    """
+    if keeper["hash"] == member["hash"]:
+        return "exact copy"
+    if found is not None and found.mirrored:
+        return "mirror"
+    if found is not None and min(found.box[1], found.box[3]) < 0.985:
+        return "crop"
+    if member["width"] * member["height"] < 0.9 * keeper["width"] * keeper["height"]:
+        return "resize"
+    if found is not None and abs(found.offset + (found.gain - 1) * 128) > 6:
+        return "brightness"
+    if _suffix(keeper["name"]) != _suffix(member["name"]):
+        return "format change"
+    return "re-encode"
+
+
+def why_not() -> str:
+    """Why a pair that looks alike is not a duplicate."""
+    return NOT_CONTAINED
+
+
+def _suffix(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return {"jpeg": "jpg"}.get(ext, ext)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A file on the remove list: its group, the file kept there, and why it may go."""
+
+    file: str
+    group: int
+    keep: str
+    reason: str
+
+
+class FineViews:
+    """Fine thumbnails of images decoded on demand, each at most once."""
+
+    def __init__(self, read: Callable[[int], bytes | None]) -> None:
+        self.read = read
+        self.views: dict[int, np.ndarray | None] = {}
+
+    def __call__(self, i: int) -> np.ndarray | None:
+        if i not in self.views:
+            data = self.read(i)
+            try:
+                self.views[i] = None if data is None else fine_view(data)
+            except Exception:  # unreadable now: the coarse check stands
+                self.views[i] = None
+        return self.views[i]
