@@ -374,9 +374,11 @@ class DuplicateFinder(BaseEstimator):
     biggest group first; every member is a confirmed duplicate of the keeper),
     ``pairs_`` (one row per confirmed link: ``file_a``, ``file_b``, ``reason``,
     ``hash_distance``, ``cosine``, ``correlation``, ``needed_correlation``,
-    ``profile_correlation``, ``kept_area``), ``similar_``
-    (the same columns for candidates that failed the geometric check: similar
-    shots, not duplicates), ``thresholds_``, ``signatures_`` and ``skipped_``.
+    ``profile_correlation``, ``kept_area``, ``mismatch``), ``similar_``
+    (the same columns for candidates that failed the check: similar shots, not
+    duplicates), ``removals_`` (one :class:`~clustering.review.containment.Removal`
+    per file the keeper of its group contains: file, group, keep, reason),
+    ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
 
     def __init__(self, sensitivity: float = Settings.duplicate_sensitivity,
@@ -509,15 +511,18 @@ class DuplicateFinder(BaseEstimator):
         return np.lexsort((name_rank, -sig.file_size.astype(np.int64), -pixels))
 
     def to_frame(self, details: bool = False) -> pd.DataFrame:
-        """``file, group, keep`` for every file in a group (group ids from 1).
+        """``file, group, keep, reason`` for every file in a group (group ids from 1);
+        ``reason`` says why a file not kept may go (``crop``, ``mirror``, ...; empty for
+        the keeper).
 
         With ``details``: also ``width``, ``height`` and ``file_size``.
         """
-        rows = [(name, number, position == 0)
+        why = {removal.file: removal.reason for removal in self.removals_}
+        rows = [(name, number, position == 0, why.get(name, ""))
                 for number, group in enumerate(self.groups_, start=1)
                 for position, name in enumerate(group)]
-        frame = pd.DataFrame(rows, columns=["file", "group", "keep"]).astype(
-            {"file": object, "group": np.int64, "keep": bool})
+        frame = pd.DataFrame(rows, columns=["file", "group", "keep", "reason"]).astype(
+            {"file": object, "group": np.int64, "keep": bool, "reason": object})
         if details:
             sig = self.signatures_
             row_of = {name: i for i, name in enumerate(sig.names)}
@@ -548,5 +553,5 @@ class _Reporter:
 def find_duplicates(images: Signatures | Sequence[ImageRef], features: FeatureSet | None = None,
                     sensitivity: float = Settings.duplicate_sensitivity,
                     cache: FeatureCache | None = None) -> pd.DataFrame:
-    """``file, group, keep`` for every image in a duplicate group of two or more."""
+    """``file, group, keep, reason`` for every image in a duplicate group of two or more."""
     return DuplicateFinder(sensitivity).fit(images, features, cache=cache).to_frame()

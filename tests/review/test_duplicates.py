@@ -103,7 +103,7 @@ def test_keeper_is_highest_resolution_then_largest_file_then_name():
 
 def test_frame_lists_every_grouped_file_with_one_keeper_per_group(finder: DuplicateFinder):
     frame = finder.to_frame()
-    assert list(frame.columns) == ["file", "group", "keep"]
+    assert list(frame.columns) == ["file", "group", "keep", "reason"]
     assert len(frame) == sum(len(group) for group in finder.groups_)
     assert sorted(frame["group"].unique()) == list(range(1, len(finder.groups_) + 1))
     assert (frame.groupby("group")["keep"].sum() == 1).all()
