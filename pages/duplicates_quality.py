@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from clustering.export.tables import csv_bytes
-from clustering.review.decisions import decided, remove_list
+from clustering.review.containment import why_not
+from clustering.review.decisions import decided, remove_list, remove_list_note
 from clustering.review.quality import FLAGS, QualityScorer, flag_counts
 from clustering.review.summary import review_summary
 from dashboard import choices, compute, errors, router, sources, state, thumbnails
@@ -101,8 +102,8 @@ def similar_caption(row: Any) -> str:
     correlation = ("–" if pd.isna(row.correlation)
                    else f"{row.correlation:.2f} (a copy needs {row.needed_correlation:.2f})")
     overlap = "–" if pd.isna(row.kept_area) else f"{row.kept_area:.0%}"
-    return (f"{row.hash_distance} hash bits apart · correlation {correlation} · "
-            f"overlap {overlap}")
+    return (f"Not a duplicate: {why_not()} · {row.hash_distance} hash bits apart · "
+            f"correlation {correlation} · overlap {overlap}")
 
 
 def draw_similar(similar: pd.DataFrame, refs: dict, key: str) -> None:
@@ -192,6 +193,7 @@ if finder is not None:
         for i in range(shown.start, shown.stop):
             draw_group(int(sizes.index[i]), dupes.iloc[ends[i] - sizes.iloc[i]:ends[i]],
                        refs, key)
+    st.caption(remove_list_note(removal))
     with st.expander(f"Remove list ({len(removal):,} files)", expanded=bool(len(removal))):
         st.dataframe(removal, hide_index=True, key="remove_list")
         st.download_button("Remove list (CSV)", csv_bytes(removal), "remove_list.csv",

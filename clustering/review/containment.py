@@ -29,13 +29,15 @@ from scipy.ndimage import gaussian_filter
 from clustering.review.decode import review_image
 
 FINE = 128  # side of the grey thumbnail of the fine check
-MIN_SIDE = 0.86  # a copy keeps at least this much of each side of its keeper
+MIN_SIDE = 0.80  # boxes searched keep at least this much of each side of the keeper
 COARSE = (0.02, 0.01)  # box side and offset steps of the first search
 REFINE = 0.0025  # step of the second search, around the best coarse box
 BLUR = 1.5  # pixels of Gaussian blur before comparing
 WINDOWS = ((12, 12), (3, 24), (24, 3))  # blocks, and strips along the edges
 MAX_MISMATCH = 0.35  # most a window's squared difference may be, per unit of contrast
 CONTRAST_FLOOR = 0.05  # of the whole image's variance: flat windows are not held to 0
+NOISE = 2.0  # grey levels of noise (re-encoding) a window's contrast is never below
+NUDGE_STEPS = 2  # the 2-D refinement moves a box by up to this many REFINE steps
 
 REASONS = ("exact copy", "mirror", "crop", "resize", "brightness", "format change",
            "re-encode")
@@ -58,9 +60,10 @@ class Fit:
 
 
 def fine_view(data: bytes) -> np.ndarray:
-    """(FINE, FINE) grey thumbnail of an image file's whole picture."""
+    """(2 FINE, 2 FINE) grey thumbnail (uint8) of an image file's whole picture: boxes
+    are cut from it at twice the size compared, then halved like the other image."""
     grey = review_image(data).image.convert("L")
-    return np.asarray(grey.resize((FINE, FINE), Image.Resampling.BOX), np.float32)
+    return np.asarray(grey.resize((2 * FINE, 2 * FINE), Image.Resampling.BOX), np.uint8)
 
 
 def _standard(x: np.ndarray) -> np.ndarray:
@@ -74,13 +77,13 @@ def _box_grid(sides: np.ndarray, starts: Callable[[float], np.ndarray]) -> np.nd
     return np.array(boxes, np.float64)
 
 
-def _taps(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Linear interpolation taps (low, high, weight of high), each (b, FINE): target
+def _taps(boxes: np.ndarray, size: int = FINE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear interpolation taps (low, high, weight of high), each (b, size): target
     cell k of box (offset, side) samples the source between ``low`` and ``high``."""
-    centre = (boxes[:, :1] + boxes[:, 1:] * (np.arange(FINE) + 0.5) / FINE) * FINE - 0.5
-    centre = np.clip(centre, 0, FINE - 1)
+    centre = (boxes[:, :1] + boxes[:, 1:] * (np.arange(size) + 0.5) / size) * size - 0.5
+    centre = np.clip(centre, 0, size - 1)
     low = np.floor(centre).astype(np.int64)
-    return low, np.minimum(low + 1, FINE - 1), (centre - low).astype(np.float32)
+    return low, np.minimum(low + 1, size - 1), (centre - low).astype(np.float32)
 
 
 def _sample(profile: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -92,6 +95,7 @@ def _sample(profile: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 _COARSE_BOXES = _box_grid(np.arange(1.0, MIN_SIDE - 1e-9, -COARSE[0]),
                           lambda s: np.arange(0.0, 1 - s + 1e-9, COARSE[1]))
 _NEAR = np.arange(-4, 5) * REFINE
+_NUDGE = np.arange(-NUDGE_STEPS, NUDGE_STEPS + 1) * REFINE
 
 
 def _best_box(keeper: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -106,45 +110,92 @@ def _best_box(keeper: np.ndarray, member: np.ndarray) -> np.ndarray:
 
 def _crop(image: np.ndarray, box_x: np.ndarray, box_y: np.ndarray) -> np.ndarray:
     """``image``'s box resampled to (FINE, FINE), bilinear."""
-    low, high, weight = (t[0] for t in _taps(box_y[None]))
-    rows = image[low] * (1 - weight[:, None]) + image[high] * weight[:, None]
-    low, high, weight = (t[0] for t in _taps(box_x[None]))
+    return _columns(_rows(image, box_y), box_x[None])[:, 0]
+
+
+def _rows(image: np.ndarray, box_y: np.ndarray) -> np.ndarray:
+    low, high, weight = (t[0] for t in _taps(box_y[None], len(image)))
+    return image[low] * (1 - weight[:, None]) + image[high] * weight[:, None]
+
+
+def _columns(rows: np.ndarray, boxes_x: np.ndarray) -> np.ndarray:
+    """(size, b, size): ``rows`` resampled along x into each box."""
+    low, high, weight = _taps(boxes_x, rows.shape[1])
     return rows[:, low] * (1 - weight) + rows[:, high] * weight
 
 
-def fit(keeper: np.ndarray, member: np.ndarray) -> Fit:
+def _nudged(box: np.ndarray) -> np.ndarray:
+    """Boxes up to NUDGE_STEPS steps of REFINE from ``box`` (offset and side)."""
+    return _box_grid(np.clip(box[1] + _NUDGE, MIN_SIDE, 1.0), lambda s: box[0] + _NUDGE)
+
+
+def _refine(keeper: np.ndarray, member: np.ndarray, box_x: np.ndarray, box_y: np.ndarray,
+            candidates: Callable[[np.ndarray], np.ndarray], rounds: int = 2
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes, one axis at a time, replaced by the ``candidates`` of each where the
+    2-D correlation of the keeper's box with ``member`` is best (profiles alone confuse
+    a shift with a change of scale in smooth pictures)."""
+    target = _standard(member.ravel())
+    for _ in range(rounds):
+        boxes = candidates(box_x)
+        crops = _columns(_rows(keeper, box_y), boxes).transpose(1, 0, 2)
+        box_x = boxes[int(np.argmax(_standard(crops.reshape(len(boxes), -1)) @ target))]
+        boxes = candidates(box_y)
+        crops = _columns(_rows(keeper.T, box_x), boxes).transpose(1, 2, 0)
+        box_y = boxes[int(np.argmax(_standard(crops.reshape(len(boxes), -1)) @ target))]
+    return box_x, box_y
+
+
+def _half(image: np.ndarray, times: int = 2) -> np.ndarray:
+    """``image`` halved ``times`` times (2 x 2 means)."""
+    for _ in range(times):
+        image = image.reshape(len(image) // 2, 2, -1, 2).mean(axis=(1, 3))
+    return image
+
+
+def fit(keeper_view: np.ndarray, member_view: np.ndarray) -> Fit:
     """How well ``member``'s whole picture (maybe mirrored) fits inside ``keeper``'s
     (both :func:`fine_view` thumbnails)."""
     found: list[Fit] = []
+    sharp = keeper_view.astype(np.float32)
+    keeper = _half(sharp, 1)
+    member = _half(member_view.astype(np.float32), 1)
+    soft_keeper = gaussian_filter(keeper, BLUR)
     for mirrored in (False, True):
         if found and found[0].contained:
             break
-        m = member[:, ::-1] if mirrored else member
+        m = gaussian_filter(member[:, ::-1] if mirrored else member, BLUR)
         box_x = _best_box(keeper.mean(axis=0), m.mean(axis=0))
         box_y = _best_box(keeper.mean(axis=1), m.mean(axis=1))
-        found.append(_compare(_crop(keeper, box_x, box_y), m, mirrored,
+        box_x, box_y = _refine(_half(soft_keeper), _half(m), box_x, box_y,
+                               lambda box: _COARSE_BOXES)
+        box_x, box_y = _refine(soft_keeper, m, box_x, box_y, _nudged)
+        found.append(_compare(gaussian_filter(_half(_crop(sharp, box_x, box_y), 1), BLUR),
+                              m, mirrored,
                               (*map(float, box_x), *map(float, box_y))))
     return min(found, key=lambda f: f.mismatch)
 
 
-def _compare(box: np.ndarray, member: np.ndarray, mirrored: bool,
+def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
              where: tuple[float, float, float, float]) -> Fit:
-    """The worst window's mismatch between ``member`` and the keeper's ``box``."""
-    a, b = gaussian_filter(box, BLUR), gaussian_filter(member, BLUR)
+    """The worst window's mismatch between member ``b`` and the keeper's box ``a``
+    (both blurred)."""
     contrast = a.var()
     gain = float(np.clip(((a - a.mean()) * (b - b.mean())).mean() / max(contrast, 1e-6),
                          0.5, 2.0))
     offset = float(b.mean() - gain * a.mean())
-    floor = CONTRAST_FLOOR * float(b.var())
+    floor = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
     sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
     worst = 0.0
     for size in WINDOWS:
         area = size[0] * size[1]
         sa, sb, saa, sbb, sab = (_window_sums(t, size) / area for t in sums)
-        var_a, var_b, cov = saa - sa * sa, sbb - sb * sb, sab - sa * sb
+        var_a = np.maximum(saa - sa * sa, 0)
+        var_b = np.maximum(sbb - sb * sb, 0)
+        cov = sab - sa * sb
         # What a local linear fit of the keeper leaves of the member, per unit of the
         # member's local contrast (1 - r^2 where both have detail).
-        left = var_b - cov * cov / np.maximum(var_a, 1e-6)
+        left = np.maximum(var_b - cov * cov / np.maximum(var_a, 1e-3), 0)
         worst = max(worst, float((left / (var_b + floor)).max()))
     return Fit(worst, mirrored, where, gain, offset)
 
