@@ -128,23 +128,25 @@ def scenes_of(photos: list, rng: np.random.Generator) -> list[tuple[str, Image.I
 
 
 def texture(kind: int, rng: np.random.Generator) -> Image.Image:
-    """A noise-like image: paper (fine grain), canvas (weave), a hazy sky (gradient
-    and faint grain), at low contrast."""
+    """A noise-like image at low contrast: paper (fine grain), canvas (weave and
+    grain), a hazy sky (gradient and faint clouds)."""
     size = (600, 450)
-    grain = rng.normal(0, 1, (size[1], size[0]))
-    if kind % 3 == 0:  # paper
-        field = np.asarray(Image.fromarray(grain.astype(np.float32)).resize(
-            (size[0] // 2, size[1] // 2)).resize(size, Image.Resampling.BICUBIC))
-        pixels = 200 + 12 * field
-    elif kind % 3 == 1:  # canvas
-        y, x = np.indices((size[1], size[0]))
-        pixels = 150 + 10 * np.sin(x / 1.7) * np.sin(y / 1.9) + 8 * grain
-    else:  # hazy sky
-        y, x = np.indices((size[1], size[0]))
-        pixels = 120 + 60 * y / size[1] + 10 * x / size[0] + 4 * grain
+    y, x = np.indices((size[1], size[0]))
+    if kind % 3 == 0:  # paper: a grain of about 3 pixels
+        pixels = 200 + 25 * _noise(rng, size, 3)
+    elif kind % 3 == 1:  # canvas: a weave and a grain
+        pixels = 150 + 15 * np.sin(x / 2.5) * np.sin(y / 2.7) + 15 * _noise(rng, size, 3)
+    else:  # hazy sky: a gradient and faint clouds
+        pixels = 110 + 60 * y / size[1] + 10 * x / size[0] + 12 * _noise(rng, size, 25)
     grey = np.clip(pixels, 0, 255).astype(np.uint8)
     tint = np.array([1.0, 0.97, 0.9]) if kind % 2 else np.array([0.9, 0.95, 1.0])
     return Image.fromarray(np.clip(grey[..., None] * tint, 0, 255).astype(np.uint8))
+
+
+def _noise(rng: np.random.Generator, size: tuple[int, int], grain: int) -> np.ndarray:
+    """Smooth random noise (unit spread) of ``size`` with features of ``grain`` pixels."""
+    coarse = rng.normal(0, 1, (size[1] // grain, size[0] // grain)).astype(np.float32)
+    return np.asarray(Image.fromarray(coarse).resize(size, Image.Resampling.BICUBIC))
 
 
 def _cut(image: Image.Image, rng: np.random.Generator) -> Image.Image:

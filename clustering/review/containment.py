@@ -49,6 +49,7 @@ class Fit:
     """How a member's picture lies inside a keeper's."""
 
     mismatch: float  # the worst window's mismatch (0: identical)
+    typical: float  # the median window's mismatch (high all over: fine texture, noise)
     mirrored: bool
     box: tuple[float, float, float, float]  # x offset, x side, y offset, y side
     gain: float  # member ~ gain * keeper + offset (grey levels)
@@ -186,7 +187,7 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
     offset = float(b.mean() - gain * a.mean())
     floor = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
     sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
-    worst = 0.0
+    worst, typical = 0.0, 0.0
     for size in WINDOWS:
         area = size[0] * size[1]
         sa, sb, saa, sbb, sab = (_window_sums(t, size) / area for t in sums)
@@ -196,8 +197,10 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
         # What a local linear fit of the keeper leaves of the member, per unit of the
         # member's local contrast (1 - r^2 where both have detail).
         left = np.maximum(var_b - cov * cov / np.maximum(var_a, 1e-3), 0)
-        worst = max(worst, float((left / (var_b + floor)).max()))
-    return Fit(worst, mirrored, where, gain, offset)
+        mismatch = left / (var_b + floor)
+        worst = max(worst, float(mismatch.max()))
+        typical = typical or float(np.median(mismatch))  # of the first, square windows
+    return Fit(worst, typical, mirrored, where, gain, offset)
 
 
 def _integral(x: np.ndarray) -> np.ndarray:
