@@ -33,13 +33,12 @@ import shutil
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
 
-from bench.duplicates import _encode, _jpeg, group_pairs, load_photos
+from bench.duplicates import _encode, _jpeg, group_pairs, load_photos, photos_lost
 from clustering.files.discover import discover
 from clustering.review.duplicates import DuplicateFinder, compute_signatures, link_groups
 from clustering.features import make_extractor
@@ -207,16 +206,6 @@ def build_set(folder: Path, shots: int, max_iou: float, copied: float,
     return truth
 
 
-def photos_lost(removed: Iterable[str], truth: dict[str, dict], key: str = "shot") -> int:
-    """Distinct photos (``truth[file][key]``) none of whose files remains once the
-    ``removed`` files are deleted."""
-    gone = set(removed)
-    left: dict[str, int] = Counter(row[key] for row in truth.values())
-    for name in gone:
-        left[truth[name][key]] -= 1
-    return sum(count == 0 for count in left.values())
-
-
 def score(groups: list[list[str]], truth: dict[str, dict]) -> dict:
     """Pair precision/recall (overall and on the low/small subset), group sizes and
     mixing, remove list (every member but the first of each group) vs true copies,
@@ -240,7 +229,7 @@ def score(groups: list[list[str]], truth: dict[str, dict]) -> dict:
             "mixed_shot_groups": sum(len({truth[n]["shot"] for n in g}) > 1 for g in groups),
             "remove_list": len(removed), "true_copies": copies,
             "remove_vs_copies": len(removed) / copies - 1,
-            "photos_lost": photos_lost(removed, truth),
+            "photos_lost": photos_lost(removed, truth, "shot"),
             "lost_examples": sorted({truth[n]["shot"] for n in removed}
                                     - {truth[n]["shot"] for n in truth
                                        if n not in set(removed)})[:10]}
