@@ -407,6 +407,8 @@ class DuplicateFinder(BaseEstimator):
         report = _Reporter(progress)
         self._views = FineViews(lambda i: None if sig.refs is None else sig.refs[i].read_bytes())
         self._fits: dict[tuple[int, int], Fit] = {}
+        order = self._priority(sig)
+        self._rank = np.argsort(order)
         found = [(exact_pairs(sig), "identical files", None),
                  (hash_pairs(sig, self.thresholds_.hash_bits, self.neighbours),
                   "perceptual hash", None)]
@@ -415,7 +417,6 @@ class DuplicateFinder(BaseEstimator):
             found.append(self._feature_links(sig, features))
         report(len(sig), len(sig))
         links = self._checked(sig, _merge_links(found, len(sig)), report)
-        order = self._priority(sig)
         groups = self._groups(order, links)
         extra = orphan_links(groups, links.pairs[links.confirmed], len(sig))
         extra = _new_pairs(extra, links.pairs, len(sig))
@@ -432,7 +433,7 @@ class DuplicateFinder(BaseEstimator):
         self.removals_ = [self._removal(sig, number, group[0], member)
                           for number, group in enumerate(groups, start=1)
                           for member in group[1:]]
-        del self._views, self._fits
+        del self._views, self._fits, self._rank
         return self
 
     def _removal(self, sig: Signatures, group: int, keeper: int, member: int) -> Removal:
@@ -459,12 +460,18 @@ class DuplicateFinder(BaseEstimator):
             worth = ~(checks.correlation < needed - FINE_MARGIN) & (reasons != "identical files")
         for row in np.flatnonzero(worth):
             i, j = (int(x) for x in pairs[row])
-            views = self._views(i), self._views(j)
-            if views[0] is None or views[1] is None:
+            if self._views(i) is None or self._views(j) is None:
                 continue  # no files to read: the thumbnail check stands
-            self._fits[i, j], self._fits[j, i] = fit(*views), fit(*views[::-1])
-            a_has_b[row], b_has_a[row] = self._fits[i, j].contained, self._fits[j, i].contained
-            mismatch[row] = min(self._fits[i, j].mismatch, self._fits[j, i].mismatch)
+            # The better keeper first; the other way round only when it fails.
+            outer, inner = (i, j) if self._rank[i] < self._rank[j] else (j, i)
+            found = self._fits[outer, inner] = fit(self._views(outer), self._views(inner))
+            if not found.contained:
+                found = self._fits[inner, outer] = fit(self._views(inner), self._views(outer))
+                outer, inner = inner, outer
+            a_has_b[row] = found.contained and outer == i
+            b_has_a[row] = found.contained and outer == j
+            mismatch[row] = min(self._fits[i, j].mismatch if (i, j) in self._fits else np.inf,
+                                self._fits[j, i].mismatch if (j, i) in self._fits else np.inf)
         return CheckedLinks(pairs, reasons, cosines, distance, checks, needed,
                             a_has_b, b_has_a, mismatch)
 
