@@ -98,13 +98,18 @@ def shifted_box(box: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
 
 def burst(image: Image.Image, scene: Image.Image, rng: np.random.Generator) -> Image.Image:
     """``image`` with a patch of 12-20 % of each side replaced by another part of
-    ``scene`` (something moved between two frames of a burst)."""
+    ``scene`` (something moved between two frames of a burst): of 10 places tried,
+    the one that changes the picture most (a patch of sky pasted on sky is no change)."""
     out = image.copy()
     w, h = image.size
     pw, ph = (int(size * rng.uniform(0.12, 0.20)) for size in (w, h))
     x, y = int(rng.integers(0, w - pw)), int(rng.integers(0, h - ph))
-    sx, sy = int(rng.integers(0, scene.width - pw)), int(rng.integers(0, scene.height - ph))
-    out.paste(scene.crop((sx, sy, sx + pw, sy + ph)), (x, y))
+    here = np.asarray(image.crop((x, y, x + pw, y + ph)), np.float32)
+    tries = [(int(rng.integers(0, scene.width - pw)), int(rng.integers(0, scene.height - ph)))
+             for _ in range(10)]
+    patches = [scene.crop((sx, sy, sx + pw, sy + ph)) for sx, sy in tries]
+    change = [np.abs(np.asarray(p, np.float32) - here).mean() for p in patches]
+    out.paste(patches[int(np.argmax(change))], (x, y))
     return out
 
 

@@ -34,10 +34,16 @@ COARSE = (0.02, 0.01)  # box side and offset steps of the first search
 REFINE = 0.0025  # step of the second search, around the best coarse box
 BLUR = 1.5  # pixels of Gaussian blur before comparing
 WINDOWS = ((12, 12), (3, 24), (24, 3))  # blocks, and strips along the edges
-MAX_MISMATCH = 0.35  # most a window's squared difference may be, per unit of contrast
+MAX_MISMATCH = 0.40  # most a window's squared difference may be, per unit of contrast
 CONTRAST_FLOOR = 0.05  # of the whole image's variance: flat windows are not held to 0
-NOISE = 2.0  # grey levels of noise (re-encoding) a window's contrast is never below
+NOISE = 3.0  # grey levels of noise (re-encoding) a window's contrast is never below
 NUDGE_STEPS = 2  # the 2-D refinement moves a box by up to this many REFINE steps
+
+# Boxes are searched up to this far past the keeper's edges (its edge pixels repeated):
+# a shifted shot matches best there, a crop inside. A member whose box reaches past
+# the edges by more than MAX_OVERHANG (a pixel at FINE) shows what the keeper lacks.
+OVERHANG_SEARCHED = 0.06
+MAX_OVERHANG = 0.006
 
 REASONS = ("exact copy", "mirror", "crop", "resize", "brightness", "format change",
            "re-encode")
@@ -57,7 +63,9 @@ class Fit:
 
     @property
     def contained(self) -> bool:
-        return self.mismatch <= MAX_MISMATCH
+        """The member's whole picture matches a box inside the keeper."""
+        outside = overhang(self.box[:2]) + overhang(self.box[2:])
+        return self.mismatch <= MAX_MISMATCH and outside <= MAX_OVERHANG
 
 
 def fine_view(data: bytes) -> np.ndarray:
@@ -73,9 +81,15 @@ def _standard(x: np.ndarray) -> np.ndarray:
 
 
 def _box_grid(sides: np.ndarray, starts: Callable[[float], np.ndarray]) -> np.ndarray:
-    """(b, 2) boxes (offset, side) inside [0, 1]."""
-    boxes = [(o, s) for s in sides for o in starts(s) if -1e-9 <= o <= 1 - s + 1e-9]
+    """(b, 2) boxes (offset, side) that reach at most OVERHANG_SEARCHED past [0, 1]."""
+    boxes = [(o, s) for s in sides for o in starts(s)
+             if -OVERHANG_SEARCHED - 1e-9 <= o <= 1 - s + OVERHANG_SEARCHED + 1e-9]
     return np.array(boxes, np.float64)
+
+
+def overhang(box: tuple[float, float]) -> float:
+    """How far a box (offset, side) reaches past the keeper's edges (0: inside)."""
+    return max(0.0, -box[0]) + max(0.0, box[0] + box[1] - 1.0)
 
 
 def _taps(boxes: np.ndarray, size: int = FINE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,7 +108,8 @@ def _sample(profile: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 _COARSE_BOXES = _box_grid(np.arange(1.0, MIN_SIDE - 1e-9, -COARSE[0]),
-                          lambda s: np.arange(0.0, 1 - s + 1e-9, COARSE[1]))
+                          lambda s: np.arange(-OVERHANG_SEARCHED, 1 - s + OVERHANG_SEARCHED
+                                              + 1e-9, COARSE[1]))
 _NEAR = np.arange(-4, 5) * REFINE
 _NUDGE = np.arange(-NUDGE_STEPS, NUDGE_STEPS + 1) * REFINE
 
