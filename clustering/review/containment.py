@@ -114,14 +114,15 @@ _NEAR = np.arange(-4, 5) * REFINE
 _NUDGE = np.arange(-NUDGE_STEPS, NUDGE_STEPS + 1) * REFINE
 
 
-def _best_box(keeper: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """(offset, side) of the box of 1-D profile ``keeper`` that best matches ``member``:
-    a coarse search, then a fine one around its best box."""
+def _best_box(keeper: np.ndarray, member: np.ndarray) -> tuple[np.ndarray, float]:
+    """(offset, side) of the box of 1-D profile ``keeper`` that best matches ``member``
+    (a coarse search, then a fine one around its best box), and that correlation."""
     target = _standard(member)
     coarse = _standard(_sample(keeper, _COARSE_BOXES)) @ target
     offset, side = _COARSE_BOXES[int(np.argmax(coarse))]
     boxes = _box_grid(np.clip(side + _NEAR, MIN_SIDE, 1.0), lambda s: offset + _NEAR)
-    return boxes[int(np.argmax(_standard(_sample(keeper, boxes)) @ target))]
+    score = _standard(_sample(keeper, boxes)) @ target
+    return boxes[int(np.argmax(score))], float(score.max())
 
 
 def _crop(image: np.ndarray, box_x: np.ndarray, box_y: np.ndarray) -> np.ndarray:
@@ -172,24 +173,22 @@ def _half(image: np.ndarray, times: int = 2) -> np.ndarray:
 def fit(keeper_view: np.ndarray, member_view: np.ndarray) -> Fit:
     """How well ``member``'s whole picture (maybe mirrored) fits inside ``keeper``'s
     (both :func:`fine_view` thumbnails)."""
-    found: list[Fit] = []
     sharp = keeper_view.astype(np.float32)
     keeper = _half(sharp, 1)
     member = _half(member_view.astype(np.float32), 1)
     soft_keeper = gaussian_filter(keeper, BLUR)
-    for mirrored in (False, True):
-        if found and found[0].contained:
-            break
-        m = gaussian_filter(member[:, ::-1] if mirrored else member, BLUR)
-        box_x = _best_box(keeper.mean(axis=0), m.mean(axis=0))
-        box_y = _best_box(keeper.mean(axis=1), m.mean(axis=1))
-        box_x, box_y = _refine(_half(soft_keeper), _half(m), box_x, box_y,
-                               lambda box: _COARSE_BOXES)
-        box_x, box_y = _refine(soft_keeper, m, box_x, box_y, _nudged)
-        found.append(_compare(gaussian_filter(_half(_crop(sharp, box_x, box_y), 1), BLUR),
-                              m, mirrored,
-                              (*map(float, box_x), *map(float, box_y))))
-    return min(found, key=lambda f: f.mismatch)
+    box_y, _ = _best_box(keeper.mean(axis=1), member.mean(axis=1))
+    # As is or mirrored: whichever column profile matches better.
+    (box_x, score), (mirror_x, mirror_score) = (
+        _best_box(keeper.mean(axis=0), cols) for cols in (member.mean(axis=0),
+                                                          member.mean(axis=0)[::-1]))
+    mirrored = mirror_score > score
+    m = gaussian_filter(member[:, ::-1] if mirrored else member, BLUR)
+    box_x, box_y = _refine(_half(soft_keeper), _half(m), mirror_x if mirrored else box_x,
+                           box_y, lambda box: _COARSE_BOXES)
+    box_x, box_y = _refine(soft_keeper, m, box_x, box_y, _nudged)
+    return _compare(gaussian_filter(_half(_crop(sharp, box_x, box_y), 1), BLUR), m, mirrored,
+                    (*map(float, box_x), *map(float, box_y)))
 
 
 def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
