@@ -8,13 +8,17 @@ lacks: they are similar shots, never removed.
 
 The 32x32 thumbnail check of :mod:`clustering.review.geometry` cannot see a strip of
 a few percent, so candidate pairs are checked again at :data:`FINE` pixels a side
-(each image decoded once more, only when it is in a candidate pair): the box of the
-keeper that the member fills is searched on row and column profiles, finely; the
-keeper's box is resampled onto the member, brightness is matched, and the squared
-difference is measured in every small window (blocks, and thin strips along the
-edges). The pair is a copy when no window differs by more than :data:`MAX_MISMATCH`
-of the member's contrast there. Slight blurring first makes the check indifferent to
-re-encoding, resampling and to the grain of noise-like textures.
+(each image decoded once more, only when it is in a candidate pair). The box of the
+keeper that the member fills is searched on row and column profiles (as is or
+mirrored, whichever matches better), then refined in 2-D; boxes may reach a little
+past the keeper's edges, and a member whose best box does (by more than
+:data:`MAX_OVERHANG`) holds a strip the keeper lacks: a shifted shot. Then the
+keeper's box is cut from a view of twice the size, halved like the member's, and
+compared with it in every small window (blocks, and thin strips along the edges),
+each after a local linear fit (brightness): what the fit leaves, per unit of the
+member's contrast there, must stay under :data:`MAX_MISMATCH` everywhere, so a burst
+frame where something moved fails. Slight blurring makes the check indifferent to
+re-encoding and resampling, and a noise floor to the grain of low-contrast images.
 """
 
 from __future__ import annotations
@@ -55,7 +59,6 @@ class Fit:
     """How a member's picture lies inside a keeper's."""
 
     mismatch: float  # the worst window's mismatch (0: identical)
-    typical: float  # the median window's mismatch (high all over: fine texture, noise)
     mirrored: bool
     box: tuple[float, float, float, float]  # x offset, x side, y offset, y side
     gain: float  # member ~ gain * keeper + offset (grey levels)
@@ -201,7 +204,7 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
     offset = float(b.mean() - gain * a.mean())
     floor = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
     sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
-    worst, typical = 0.0, 0.0
+    worst = 0.0
     for size in WINDOWS:
         area = size[0] * size[1]
         sa, sb, saa, sbb, sab = (_window_sums(t, size) / area for t in sums)
@@ -211,10 +214,8 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
         # What a local linear fit of the keeper leaves of the member, per unit of the
         # member's local contrast (1 - r^2 where both have detail).
         left = np.maximum(var_b - cov * cov / np.maximum(var_a, 1e-3), 0)
-        mismatch = left / (var_b + floor)
-        worst = max(worst, float(mismatch.max()))
-        typical = typical or float(np.median(mismatch))  # of the first, square windows
-    return Fit(worst, typical, mirrored, where, gain, offset)
+        worst = max(worst, float((left / (var_b + floor)).max()))
+    return Fit(worst, mirrored, where, gain, offset)
 
 
 def _integral(x: np.ndarray) -> np.ndarray:
