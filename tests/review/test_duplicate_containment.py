@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from clustering.files.discover import discover
 from clustering.review.containment import REASONS, fine_view, fit
 from clustering.review.duplicates import DuplicateFinder
-from tests.helpers import offline_features
+from tests.helpers import fit_duplicates, group_of
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "images"
 PHOTO = DEMO / "buildings" / "buildings_01.jpg"
@@ -61,16 +60,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def finder(folder: Path) -> DuplicateFinder:
-    images = discover(folder).images
-    return DuplicateFinder().fit(images, offline_features(images))
-
-
-def _group_of(finder: DuplicateFinder, name: str) -> list[str]:
-    return next((group for group in finder.groups_ if name in group), [name])
+    return fit_duplicates(folder)
 
 
 def test_copies_are_grouped_with_the_original_kept(finder: DuplicateFinder) -> None:
-    group = _group_of(finder, "photo.jpg")
+    group = group_of(finder, "photo.jpg")
     assert group[0] == "photo.jpg"
     assert set(group) == {"photo.jpg", "photo_crop.jpg", "photo_half.jpg", "photo_mirror.jpg",
                           "photo_q35.jpg"}
@@ -87,7 +81,7 @@ def test_shifted_shots_are_similar_never_removed(finder: DuplicateFinder) -> Non
 
 
 def test_a_crop_of_a_noise_like_texture_is_found(finder: DuplicateFinder) -> None:
-    assert _group_of(finder, "texture.jpg") == ["texture.jpg", "texture_crop.jpg"]
+    assert group_of(finder, "texture.jpg") == ["texture.jpg", "texture_crop.jpg"]
 
 
 def test_every_removed_file_is_contained_in_its_keeper(finder: DuplicateFinder,
