@@ -202,7 +202,8 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
     gain = float(np.clip(((a - a.mean()) * (b - b.mean())).mean() / max(contrast, 1e-6),
                          0.5, 2.0))
     offset = float(b.mean() - gain * a.mean())
-    floor = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
+    floor_a = CONTRAST_FLOOR * float(a.var()) + NOISE ** 2
+    floor_b = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
     sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
     worst = 0.0
     for size in WINDOWS:
@@ -210,11 +211,13 @@ def _compare(a: np.ndarray, b: np.ndarray, mirrored: bool,
         sa, sb, saa, sbb, sab = (_window_sums(t, size) / area for t in sums)
         var_a = np.maximum(saa - sa * sa, 0)
         var_b = np.maximum(sbb - sb * sb, 0)
-        cov = sab - sa * sb
-        # What a local linear fit of the keeper leaves of the member, per unit of the
-        # member's local contrast (1 - r^2 where both have detail).
-        left = np.maximum(var_b - cov * cov / np.maximum(var_a, 1e-3), 0)
-        worst = max(worst, float((left / (var_b + floor)).max()))
+        cov2 = (sab - sa * sb) ** 2
+        # What a local linear fit of one leaves of the other, per unit of its local
+        # contrast (1 - r^2 where both have detail), both ways: a flat patch in one
+        # where the other has detail differs as much as the reverse.
+        left_b = np.maximum(var_b - cov2 / np.maximum(var_a, 1e-3), 0) / (var_b + floor_b)
+        left_a = np.maximum(var_a - cov2 / np.maximum(var_b, 1e-3), 0) / (var_a + floor_a)
+        worst = max(worst, float(np.maximum(left_a, left_b).max()))
     return Fit(worst, mirrored, where, gain, offset)
 
 
