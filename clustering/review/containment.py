@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from clustering.errors import ImageLoadError
 from clustering.review.decode import review_image
 
 FINE = 128  # side of the grey thumbnail of the fine check
@@ -284,9 +285,9 @@ class FineViews:
 
     def __call__(self, i: int) -> np.ndarray | None:
         if i not in self.views:
-            data = self.read(i)
             try:
+                data = self.read(i)
                 self.views[i] = None if data is None else fine_view(data)
-            except Exception:  # unreadable now: the coarse check stands
-                self.views[i] = None
+            except (OSError, ImageLoadError):  # gone or unreadable now: the thumbnail
+                self.views[i] = None  # check stands
         return self.views[i]
