@@ -187,12 +187,16 @@ def build_set(folder: Path, shots: int, max_iou: float, copied: float,
     truth: dict[str, dict] = {}
     for scene_name, scene, subset in scenes_of(load_photos(Path("demo/images")), rng):
         w, h = scene.size
-        for number, box in enumerate(shot_boxes(shots, max_iou, rng)):
+        boxes = shot_boxes(shots, max_iou, rng)
+        for number, box in enumerate(boxes):
             shot_id = f"{scene_name}-{number:02d}"
             shot = scene.crop(tuple(int(v) for v in box * [w, h, w, h]))
             taken = {shot_id: shot}
             moved = shifted_box(box, rng) if rng.random() < SIBLINGS else None
-            if moved is not None:
+            # A shifted sibling overlaps only its own shot heavily, never another one
+            # (a shot inside it would be a true crop of it).
+            if moved is not None and all(iou(moved, other) <= max_iou
+                                         for other in boxes if other is not box):
                 taken[shot_id + "s"] = scene.crop(tuple(int(v) for v in moved * [w, h, w, h]))
             if rng.random() < SIBLINGS:
                 taken[shot_id + "b"] = burst(shot, scene, rng)
