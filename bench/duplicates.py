@@ -13,7 +13,8 @@ The script runs :class:`clustering.review.duplicates.DuplicateFinder` twice (has
 the offline extractor's features; hashes only) and a plain baseline (64-bit pHash
 of each file, Hamming distance <= 8, no mirror), and prints pairwise precision and
 recall overall and per edit type for each (pairs of two edited copies of one photo
-are "edit vs edit"). Results go to ``bench/results/duplicates.json``.
+are "edit vs edit"), and **photos lost**: originals none of whose files remains once
+every file but the first of each group (the remove list) is deleted. Results go to ``bench/results/duplicates.json``.
 
     PYTHONPATH=. .venv/bin/python bench/duplicates.py
 """
@@ -28,7 +29,7 @@ import json
 import shutil
 import time
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,15 @@ def scores(predicted: set[frozenset[str]], truth: dict[str, dict[str, str]]) -> 
     return result
 
 
+def photos_lost(removed: Iterable[str], truth: dict[str, dict], key: str) -> int:
+    """Distinct photos (``truth[file][key]``) none of whose files remains once the
+    ``removed`` files are deleted."""
+    left = Counter(row[key] for row in truth.values())
+    for name in set(removed):
+        left[truth[name][key]] -= 1
+    return sum(count == 0 for count in left.values())
+
+
 def _pr(hits: int, predicted: int, actual: int) -> dict:
     return {"precision": hits / predicted if predicted else float("nan"),
             "recall": hits / actual if actual else float("nan"),
@@ -275,7 +285,8 @@ def print_table(results: dict[str, dict]) -> None:
         print(f"{key:14}{cells}{next(iter(results.values()))[key]['pairs']:7d}")
     for name, result in results.items():
         print(f"{name}: {result['false_pairs']} false pair(s), "
-              f"{result['false_pairs_same_theme']} of them between photos of one theme")
+              f"{result['false_pairs_same_theme']} of them between photos of one theme; "
+              f"{result.get('photos_lost', '-')} photo(s) lost")
         for example in result["false_examples"][:3]:
             print(f"    e.g. {example}")
 
@@ -321,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     seconds["baseline"] = time.perf_counter() - start
 
     results = {name: scores(group_pairs(found), truth) for name, found in groups.items()}
+    for name, found in groups.items():  # the first file of each group is kept
+        results[name]["photos_lost"] = photos_lost(
+            [file for group in found for file in group[1:]], truth, "original")
     print_table(results)
     print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     record = {"photos": len(photos), "images": len(images), "seed": args.seed,

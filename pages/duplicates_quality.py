@@ -14,7 +14,8 @@ from clustering.export.tables import csv_bytes
 from clustering.files.limits import human_size
 from clustering.jobs import work
 from clustering.jobs.store import DONE
-from clustering.review.decisions import decided, remove_list, similar_apart
+from clustering.review.containment import why_not
+from clustering.review.decisions import decided, remove_list, remove_list_note, similar_apart
 from clustering.review.quality import (FLAGS, OUTLIER_MIN_CLUSTER, RULES, QualityScorer,
                                        flag_counts)
 from clustering.review.summary import review_summary
@@ -74,7 +75,10 @@ def draw_group(number: int, members: pd.DataFrame, refs: dict, key: str) -> None
         if len(members) <= PER_ROW or not st.toggle(
                 f"Show all {len(members):,} images", key=f"all_{key}_{number}"):
             draw_members(members.head(PER_ROW), refs, key)
-            side_by_side.group_buttons(members, refs, f"pair_{key}_{number}", PER_ROW)
+            side_by_side.group_buttons(
+                members, refs, f"pair_{key}_{number}", PER_ROW,
+                {f: f"on the remove list: {why} of the keeper (the duplicate check)"
+                 for f, why in zip(members["file"], members["reason"]) if why})
             return
         shown = page_slice(len(members), MEMBERS_PER_PAGE, f"members_{key}_{number}",
                            "Page of this group")
@@ -87,8 +91,8 @@ def similar_caption(row: Any) -> str:
     correlation = ("–" if pd.isna(row.correlation)
                    else f"{row.correlation:.2f} (a copy needs {row.needed_correlation:.2f})")
     overlap = "–" if pd.isna(row.kept_area) else f"{row.kept_area:.0%}"
-    return (f"{row.hash_distance} hash bits apart · correlation {correlation} · "
-            f"overlap {overlap}")
+    return (f"Not a duplicate: {why_not()} · {row.hash_distance} hash bits apart · "
+            f"correlation {correlation} · overlap {overlap}")
 
 
 def draw_similar(similar: pd.DataFrame, refs: dict, key: str) -> None:
@@ -185,6 +189,7 @@ if finder is not None:
         for i in range(shown.start, shown.stop):
             draw_group(int(sizes.index[i]), dupes.iloc[ends[i] - sizes.iloc[i]:ends[i]],
                        refs, key)
+    st.caption(remove_list_note(removal))
     with st.expander(f"Remove list ({len(removal):,} files)", expanded=bool(len(removal))):
         st.dataframe(removal, hide_index=True, key="remove_list")
         st.download_button("Remove list (CSV)", csv_bytes(removal), "remove_list.csv",

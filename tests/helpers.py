@@ -119,3 +119,17 @@ def offline_features(images):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return extract_features(images, HandcraftedExtractor())
+
+
+def fit_duplicates(folder: Path):
+    """A DuplicateFinder fitted on ``folder`` with the offline extractor's features."""
+    from clustering.files.discover import discover
+    from clustering.review.duplicates import DuplicateFinder
+
+    images = discover(folder).images
+    return DuplicateFinder().fit(images, offline_features(images))
+
+
+def group_of(finder, name: str) -> list[str]:
+    """The duplicate group holding ``name`` (keeper first), or just ``[name]``."""
+    return next((group for group in finder.groups_ if name in group), [name])

@@ -41,14 +41,18 @@ def _no_images(found: Discovery, skipped: list[Skipped]) -> CommandError:
 
 def _register_duplicates(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "duplicates", help="find exact and near-duplicate images; write file,group,keep",
+        "duplicates", help="find exact and near-duplicate images; write file,group,keep,reason",
         description="Group identical files and near-duplicates (re-compressed, resized, "
                     "slightly cropped, brightened or darkened, mirrored, converted copies) "
                     "by perceptual hash (also mirrored) and, unless --hash-only, by "
-                    "features of --model. Writes file,group,keep for every image in a "
-                    "group; keep marks the suggested file to keep (most pixels, then "
-                    "largest file, then first name). With --hash-only, copies cropped by "
-                    "more than a few percent are often missed.")
+                    "features of --model. A file joins a group only when the kept image "
+                    "contains its whole picture; shifted shots and bursts are never "
+                    "grouped. Writes file,group,keep,reason for every image in a group; "
+                    "keep marks the suggested file to keep (the image containing the "
+                    "others: most pixels, then largest file, then first name), reason "
+                    "says why another may go (exact copy, re-encode, resize, crop, "
+                    "mirror, brightness, format change). With --hash-only, copies cropped "
+                    "by more than a few percent are often missed.")
     add_input_options(parser)
     parser.add_argument("--out", required=True, metavar="CSV", help="where to write the groups")
     parser.add_argument("--sensitivity", type=arg_type(parse_sensitivity),
@@ -77,7 +81,8 @@ def duplicates(args: argparse.Namespace) -> int:
     print(f"{len(signatures)} image(s) compared ({how}); "
           f"{len(found.skipped) + len(signatures.skipped)} skipped")
     print(f"{len(finder.groups_)} duplicate group(s) holding {len(frame)} image(s); "
-          f"{int((~frame['keep']).sum())} file(s) suggested for removal")
+          f"{int((~frame['keep']).sum())} file(s) suggested for removal, each contained in "
+          f"the image kept in its group (column reason)")
     rule = f"sensitivity {args.sensitivity}: pHash within {limits.hash_bits} bits"
     if features is not None:
         rule += f", or cosine >= {limits.min_cosine} and pHash within {limits.gate_bits} bits"

@@ -41,6 +41,7 @@ from clustering.cache import FeatureCache
 from clustering.features.extract import FeatureSet
 from clustering.files.discover import ImageRef, Skipped
 from clustering.images.engine import Mapped, Progress, ProgressCallback, map_images
+from clustering.review.containment import FineViews, Fit, Removal, describe, fit
 from clustering.review.decode import ReviewImage, review_image
 from clustering.review.geometry import (GEOMETRY_DIM, MIN_KEPT_AREA, NEAR_MISS, PairChecks,
                                         geometry_signature, orphan_links, star_groups,
@@ -69,6 +70,9 @@ MIN_COSINE = {"handcrafted": (0.98, 0.92), "vgg": (0.95, 0.85)}
 # Added to the thumbnail correlation the geometric check needs (tuned at 0.5, where
 # it is 0): a strict search asks more of a copy, a loose one accepts harder crops.
 CORRELATION_OFFSET = (0.04, -0.04)
+# Candidates up to this far below the thumbnail correlation a copy needs still get the
+# fine containment check (noise-like and small images correlate poorly at 32 x 32).
+FINE_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class Signatures:
     computed: int = 0
     cached: int = 0
     geometry: np.ndarray | None = None  # (n, GEOMETRY_DIM) uint8 grey levels; None: no check
+    refs: list[ImageRef] | None = None  # the files, for the fine check; None: no fine check
 
     def __len__(self) -> int:
         return len(self.names)
@@ -156,18 +161,21 @@ def compute_signatures(images: Sequence[ImageRef], cache: FeatureCache | None = 
     """Signatures of ``images``; unreadable files become ``skipped`` rows."""
     return signatures_from(map_images(images, image_signature, dim=SIGNATURE_DIM, cache=cache,
                                       cache_key=SIGNATURE_KEY, workers=workers,
-                                      progress=progress))
+                                      progress=progress), images)
 
 
-def signatures_from(found: Mapped) -> Signatures:
-    """:class:`Signatures` from the engine's rows of :func:`signature_of` vectors."""
+def signatures_from(found: Mapped, images: Sequence[ImageRef] | None = None) -> Signatures:
+    """:class:`Signatures` from the engine's rows of :func:`signature_of` vectors (with
+    ``images``, the files they came from, for the fine check of candidate pairs)."""
     codes = found.values[:, 2:18].astype(np.uint8)
+    by_name = {ref.name: ref for ref in images} if images is not None else None
     return Signatures(names=found.names, hashes=found.hashes,
                       width=found.values[:, 0].astype(np.int64),
                       height=found.values[:, 1].astype(np.int64), file_size=found.file_sizes,
                       phash=_to_uint64(codes[:, :8]), phash_mirror=_to_uint64(codes[:, 8:]),
                       skipped=found.skipped, computed=found.computed, cached=found.cached,
-                      geometry=np.round(found.values[:, 18:]).astype(np.uint8))
+                      geometry=np.round(found.values[:, 18:]).astype(np.uint8),
+                      refs=None if by_name is None else [by_name[n] for n in found.names])
 
 
 def _to_uint64(codes: np.ndarray) -> np.ndarray:
@@ -324,7 +332,14 @@ class CheckedLinks:
     distance: np.ndarray  # pHash distance (bits)
     checks: PairChecks
     needed: np.ndarray  # thumbnail correlation the link needed
-    confirmed: np.ndarray  # bool: a duplicate
+    a_has_b: np.ndarray  # bool: image i contains image j (a copy of it may go)
+    b_has_a: np.ndarray  # bool: image j contains image i
+    mismatch: np.ndarray  # the fine check's mismatch, the better way round (NaN: not made)
+
+    @property
+    def confirmed(self) -> np.ndarray:
+        """bool: a duplicate (one image contains the other)."""
+        return self.a_has_b | self.b_has_a
 
     def extend(self, more: "CheckedLinks") -> "CheckedLinks":
         """These links followed by ``more``."""
@@ -335,7 +350,7 @@ class CheckedLinks:
     def frame(self, names: list[str]) -> pd.DataFrame:
         """One row per link: ``file_a``, ``file_b``, ``reason``, ``hash_distance``,
         ``cosine``, ``correlation``, ``needed_correlation``, ``profile_correlation``,
-        ``kept_area``."""
+        ``kept_area``, ``mismatch``."""
         files = np.asarray(names, dtype=object)
         return pd.DataFrame({"file_a": files[self.pairs[:, 0]], "file_b": files[self.pairs[:, 1]],
                              "reason": self.reasons, "hash_distance": self.distance,
@@ -343,7 +358,8 @@ class CheckedLinks:
                              "correlation": np.round(self.checks.correlation, 4),
                              "needed_correlation": np.round(self.needed, 4),
                              "profile_correlation": np.round(self.checks.profile, 4),
-                             "kept_area": np.round(self.checks.kept_area, 3)})
+                             "kept_area": np.round(self.checks.kept_area, 3),
+                             "mismatch": np.round(self.mismatch, 3)})
 
 
 # ---- the estimator -------------------------------------------------------------------
@@ -358,9 +374,11 @@ class DuplicateFinder(BaseEstimator):
     biggest group first; every member is a confirmed duplicate of the keeper),
     ``pairs_`` (one row per confirmed link: ``file_a``, ``file_b``, ``reason``,
     ``hash_distance``, ``cosine``, ``correlation``, ``needed_correlation``,
-    ``profile_correlation``, ``kept_area``), ``similar_``
-    (the same columns for candidates that failed the geometric check: similar
-    shots, not duplicates), ``thresholds_``, ``signatures_`` and ``skipped_``.
+    ``profile_correlation``, ``kept_area``, ``mismatch``), ``similar_``
+    (the same columns for candidates that failed the check: similar shots, not
+    duplicates), ``removals_`` (one :class:`~clustering.review.containment.Removal`
+    per file the keeper of its group contains: file, group, keep, reason),
+    ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
 
     def __init__(self, sensitivity: float = Settings.duplicate_sensitivity,
@@ -387,6 +405,10 @@ class DuplicateFinder(BaseEstimator):
         self.signatures_ = sig
         self.skipped_ = list(sig.skipped)
         report = _Reporter(progress)
+        self._views = FineViews(lambda i: None if sig.refs is None else sig.refs[i].read_bytes())
+        self._fits: dict[tuple[int, int], Fit] = {}
+        order = self._priority(sig)
+        self._rank = np.argsort(order)
         found = [(exact_pairs(sig), "identical files", None),
                  (hash_pairs(sig, self.thresholds_.hash_bits, self.neighbours),
                   "perceptual hash", None)]
@@ -395,7 +417,6 @@ class DuplicateFinder(BaseEstimator):
             found.append(self._feature_links(sig, features))
         report(len(sig), len(sig))
         links = self._checked(sig, _merge_links(found, len(sig)), report)
-        order = self._priority(sig)
         groups = self._groups(order, links)
         extra = orphan_links(groups, links.pairs[links.confirmed], len(sig))
         extra = _new_pairs(extra, links.pairs, len(sig))
@@ -407,9 +428,22 @@ class DuplicateFinder(BaseEstimator):
         frame = links.frame(sig.names)
         self.pairs_ = frame[links.confirmed].reset_index(drop=True)
         self.similar_ = frame[~links.confirmed].reset_index(drop=True)
+        groups.sort(key=lambda group: (-len(group), sig.names[group[0]]))
         self.groups_ = [[sig.names[i] for i in group] for group in groups]
-        self.groups_.sort(key=lambda names: (-len(names), names[0]))
+        self.removals_ = [self._removal(sig, number, group[0], member)
+                          for number, group in enumerate(groups, start=1)
+                          for member in group[1:]]
+        del self._views, self._fits, self._rank
         return self
+
+    def _removal(self, sig: Signatures, group: int, keeper: int, member: int) -> Removal:
+        """Why ``member`` may go: the edit that makes it a copy of ``keeper``."""
+        def about(i: int) -> dict:
+            return {"hash": sig.hashes[i], "width": int(sig.width[i]),
+                    "height": int(sig.height[i]), "name": sig.names[i]}
+
+        reason = describe(about(keeper), about(member), self._fits.get((keeper, member)))
+        return Removal(sig.names[member], group, sig.names[keeper], reason)
 
     def _checked(self, sig: Signatures, found: tuple[np.ndarray, np.ndarray, np.ndarray],
                  report: "_Reporter") -> "CheckedLinks":
@@ -420,8 +454,26 @@ class DuplicateFinder(BaseEstimator):
         checks = self._geometry(sig, pairs, reasons, report)
         hash_agrees = distance <= self.thresholds_.hash_bits
         needed = np.minimum(checks.needed() + self.thresholds_.correlation_offset, 0.99)
+        coarse = _confirmed(reasons, hash_agrees, checks, needed)
+        a_has_b, b_has_a, mismatch = coarse.copy(), coarse.copy(), np.full(len(pairs), np.nan)
+        with np.errstate(invalid="ignore"):
+            worth = ~(checks.correlation < needed - FINE_MARGIN) & (reasons != "identical files")
+        for row in np.flatnonzero(worth):
+            i, j = (int(x) for x in pairs[row])
+            if self._views(i) is None or self._views(j) is None:
+                continue  # no files to read: the thumbnail check stands
+            # The better keeper first; the other way round only when it fails.
+            outer, inner = (i, j) if self._rank[i] < self._rank[j] else (j, i)
+            found = self._fits[outer, inner] = fit(self._views(outer), self._views(inner))
+            if not found.contained:
+                found = self._fits[inner, outer] = fit(self._views(inner), self._views(outer))
+                outer, inner = inner, outer
+            a_has_b[row] = found.contained and outer == i
+            b_has_a[row] = found.contained and outer == j
+            mismatch[row] = min(self._fits[i, j].mismatch if (i, j) in self._fits else np.inf,
+                                self._fits[j, i].mismatch if (j, i) in self._fits else np.inf)
         return CheckedLinks(pairs, reasons, cosines, distance, checks, needed,
-                            _confirmed(reasons, hash_agrees, checks, needed))
+                            a_has_b, b_has_a, mismatch)
 
     @staticmethod
     def _groups(order: np.ndarray, links: "CheckedLinks") -> list[np.ndarray]:
@@ -430,8 +482,8 @@ class DuplicateFinder(BaseEstimator):
         with np.errstate(invalid="ignore"):
             near_miss = ((links.checks.correlation >= links.needed - NEAR_MISS)
                          & (links.checks.kept_area >= MIN_KEPT_AREA - NEAR_MISS))
-        return star_groups(order, links.pairs[links.confirmed],
-                           links.pairs[~links.confirmed & ~near_miss])
+        contains = np.concatenate([links.pairs[links.a_has_b], links.pairs[links.b_has_a, ::-1]])
+        return star_groups(order, contains, links.pairs[~links.confirmed & ~near_miss])
 
     @staticmethod
     def _geometry(sig: Signatures, pairs: np.ndarray, reasons: np.ndarray,
@@ -466,15 +518,18 @@ class DuplicateFinder(BaseEstimator):
         return np.lexsort((name_rank, -sig.file_size.astype(np.int64), -pixels))
 
     def to_frame(self, details: bool = False) -> pd.DataFrame:
-        """``file, group, keep`` for every file in a group (group ids from 1).
+        """``file, group, keep, reason`` for every file in a group (group ids from 1);
+        ``reason`` says why a file not kept may go (``crop``, ``mirror``, ...; empty for
+        the keeper).
 
         With ``details``: also ``width``, ``height`` and ``file_size``.
         """
-        rows = [(name, number, position == 0)
+        why = {removal.file: removal.reason for removal in self.removals_}
+        rows = [(name, number, position == 0, why.get(name, ""))
                 for number, group in enumerate(self.groups_, start=1)
                 for position, name in enumerate(group)]
-        frame = pd.DataFrame(rows, columns=["file", "group", "keep"]).astype(
-            {"file": object, "group": np.int64, "keep": bool})
+        frame = pd.DataFrame(rows, columns=["file", "group", "keep", "reason"]).astype(
+            {"file": object, "group": np.int64, "keep": bool, "reason": object})
         if details:
             sig = self.signatures_
             row_of = {name: i for i, name in enumerate(sig.names)}
@@ -505,5 +560,5 @@ class _Reporter:
 def find_duplicates(images: Signatures | Sequence[ImageRef], features: FeatureSet | None = None,
                     sensitivity: float = Settings.duplicate_sensitivity,
                     cache: FeatureCache | None = None) -> pd.DataFrame:
-    """``file, group, keep`` for every image in a duplicate group of two or more."""
+    """``file, group, keep, reason`` for every image in a duplicate group of two or more."""
     return DuplicateFinder(sensitivity).fit(images, features, cache=cache).to_frame()

@@ -222,33 +222,38 @@ def verify_pairs(geometry: np.ndarray, pairs: np.ndarray,
     return checks
 
 
-def star_groups(priority: np.ndarray, pairs: np.ndarray,
+def star_groups(priority: np.ndarray, contains: np.ndarray,
                 rejected: np.ndarray | None = None) -> list[np.ndarray]:
-    """Groups (of two or more) in which every member is linked to the keeper (the
-    first) and no two members are a ``rejected`` pair (candidates that look alike
-    but failed the geometric check).
+    """Groups (of two or more) in which the keeper (the first) contains every member
+    and no two members are a ``rejected`` pair (candidates that look alike but failed
+    the geometric check).
 
-    Images are taken in ``priority`` order (best keeper first); each one not yet in a
-    group starts a group and takes, best first, each image linked to it that no
-    member taken so far rejects. So A~B~C with A and C known to differ never forms
-    one group, while a copy whose link to one other copy was missed still joins.
+    ``contains``: pairs (m, 2) (i, j) where image i contains image j (both ways for
+    two copies of one picture). Keepers are taken in ``priority`` order (best first),
+    images that no other image strictly contains before the others, so the keeper is
+    the image that contains the rest; each takes, best first, each image it contains
+    that no member taken so far rejects. So A~B~C with A and C known to differ never
+    forms one group, and a crop never keeps its original.
     """
     n = len(priority)
-    if n == 0 or len(pairs) == 0:
+    if n == 0 or len(contains) == 0:
         return []
     rank = np.empty(n, np.int64)
     rank[priority] = np.arange(n)
-    both = np.concatenate([pairs, pairs[:, ::-1]])
-    both = both[np.lexsort((rank[both[:, 1]], rank[both[:, 0]]))]
-    cuts = np.flatnonzero(np.diff(both[:, 0])) + 1
-    linked = {int(run[0, 0]): run[:, 1] for run in np.split(both, cuts)}
+    contains = contains[np.lexsort((rank[contains[:, 1]], rank[contains[:, 0]]))]
+    cuts = np.flatnonzero(np.diff(contains[:, 0])) + 1
+    linked = {int(run[0, 0]): run[:, 1] for run in np.split(contains, cuts)}
+    both_ways = set(map(tuple, contains.tolist())) & set(map(tuple, contains[:, ::-1].tolist()))
+    inside = np.zeros(n, bool)  # strictly contained in another image
+    inside[[j for i, j in contains.tolist() if (i, j) not in both_ways]] = True
     apart: dict[int, set[int]] = {}
     for i, j in (np.zeros((0, 2), np.int64) if rejected is None else rejected).tolist():
         apart.setdefault(i, set()).add(j)
         apart.setdefault(j, set()).add(i)
     taken = np.zeros(n, bool)
     groups = []
-    for keeper in priority[np.isin(priority, both[:, 0])]:
+    candidates = priority[np.isin(priority, contains[:, 0])]
+    for keeper in np.concatenate([candidates[~inside[candidates]], candidates[inside[candidates]]]):
         if taken[keeper]:
             continue
         group = [int(keeper)]

@@ -40,6 +40,6 @@ def scan_images(images: Sequence[ImageRef], cache: FeatureCache | None = None,
     found = map_images(images, _both, dim=SIGNATURE_DIM + len(MEASURED), cache=joint,
                        cache_key=joint.key if joint is not None else None, workers=workers,
                        progress=progress)
-    signatures = signatures_from(replace(found, values=found.values[:, :SIGNATURE_DIM]))
+    signatures = signatures_from(replace(found, values=found.values[:, :SIGNATURE_DIM]), images)
     scores, _ = scores_from(replace(found, values=found.values[:, SIGNATURE_DIM:]))
     return signatures, scores

@@ -73,8 +73,10 @@ def test_groups_keepers_and_remove_list_hash_only():
     assert not at.error
     assert any("perceptual hash only" in c.value for c in at.caption)
     assert any("**2 groups**" in m.value for m in at.markdown)
-    assert sorted(remove_rows(at)) == [["mirrored.png", 1, "duplicate of photo_0.png"],
-                                       ["small.png", 2, "duplicate of photo_1.png"]]
+    assert sorted(remove_rows(at)) == [["mirrored.png", 1, "mirror of photo_0.png"],
+                                       ["small.png", 2, "resize of photo_1.png"]]
+    assert any(c.value.startswith("2 files on the remove list; each is contained in the image "
+                                  "kept in its group") for c in at.caption)
     keepers = [c for c in at.caption if c.value.startswith("★ suggested keeper")]
     names = sorted(c.value.split("\n")[1].strip() for c in keepers)
     assert names == ["photo_0.png", "photo_1.png"]
@@ -268,7 +270,8 @@ def test_similar_shots_are_shown_apart_and_never_on_the_remove_list():
     assert removed == {"b_mirror.jpg"} or removed == {"b.jpg"}
     assert not removed & {"a.jpg", "c.jpg"}
     assert any("never put on the remove list" in m.value for m in at.markdown)
-    assert any(re.search(r"correlation 0\.\d\d \(a copy needs 0\.\d\d\)", c.value)
+    assert any(re.search(r"^Not a duplicate: each shows something the other lacks .*"
+                         r"correlation 0\.\d\d \(a copy needs 0\.\d\d\)", c.value)
                for c in at.caption)  # why each pair is not a duplicate
 
 

@@ -40,11 +40,14 @@ def _one_error_line(capsys: pytest.CaptureFixture, message: str) -> None:
     assert not any("Traceback" in line for line in err)
 
 
-def test_duplicates_writes_file_group_keep(photos: Path, tmp_path: Path, capsys):
+def test_duplicates_writes_file_group_keep_reason(photos: Path, tmp_path: Path, capsys):
     out = tmp_path / "dups.csv"
     assert run_cli("duplicates", photos, "--hash-only", "--out", out) == 0
-    frame = pd.read_csv(out)
-    assert list(frame.columns) == ["file", "group", "keep"]
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert list(frame.columns) == ["file", "group", "keep", "reason"]
+    why = dict(zip(frame["file"], frame["reason"]))
+    assert why["coffee_mirror.jpg"] == "mirror" and why["coffee_small.jpg"] == "resize"
+    assert why["dark_cat.jpg"] == "brightness" and why["chelsea.jpg"] == ""
     groups = frame.groupby("group")["file"].apply(sorted).to_dict()
     assert groups == {1: ["coffee.jpg", "coffee_copy.png", "coffee_mirror.jpg", "coffee_q35.jpg",
                           "coffee_small.jpg"], 2: ["chelsea.jpg", "dark_cat.jpg"]}

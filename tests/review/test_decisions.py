@@ -6,7 +6,7 @@ import pandas as pd
 
 from clustering.export.tables import csv_bytes
 from clustering.review.quality import FLAGS
-from clustering.review.decisions import annotate_labels, decided, remove_list
+from clustering.review.decisions import annotate_labels, decided, remove_list, remove_list_note
 
 DUPES = pd.DataFrame({"file": ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg"],
                       "group": [1, 1, 1, 2, 2], "keep": [True, False, False, True, False]})
@@ -28,6 +28,17 @@ def test_overrides_change_the_remove_list():
     assert whole[whole["group"] == 2]["reason"].tolist() == [
         "whole group removed (your choice)", "whole group removed"]
     assert decided(DUPES, {"a.jpg": False})["suggested"].tolist() == DUPES["keep"].tolist()
+
+
+def test_remove_list_names_the_edit_while_the_suggestion_stands():
+    dupes = DUPES.assign(reason=["", "crop", "mirror", "", "resize"])
+    assert remove_list(dupes)["reason"].tolist() == ["crop of a.jpg", "mirror of a.jpg",
+                                                     "resize of d.jpg"]
+    assert remove_list(dupes, {"a.jpg": False, "b.jpg": True})["reason"].tolist() == [
+        "duplicate of b.jpg (your choice)", "duplicate of b.jpg", "resize of d.jpg"]
+    assert remove_list_note(remove_list(dupes)).startswith(
+        "3 files on the remove list; each is contained in the image kept in its group")
+    assert remove_list_note(remove_list(dupes.iloc[:0])) == "The remove list is empty."
 
 
 def test_empty_remove_list_has_its_columns():

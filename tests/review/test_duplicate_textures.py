@@ -89,7 +89,7 @@ def _links(correlation: list[float], confirmed: list[bool],
                         np.array(kept, np.float32), np.ones(m, np.float32))
     return CheckedLinks(np.array([[0, 1], [0, 2], [1, 2]]), np.full(m, "perceptual hash", object),
                         np.full(m, np.nan), np.zeros(m), checks, np.full(m, 0.92),
-                        np.array(confirmed))
+                        np.array(confirmed), np.array(confirmed), np.full(m, np.nan))
 
 
 def test_a_near_miss_between_two_copies_does_not_split_them() -> None:

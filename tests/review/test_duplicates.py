@@ -15,7 +15,7 @@ from clustering.files.discover import discover
 from clustering.review.duplicates import (DuplicateFinder, Signatures, compute_signatures,
                                    find_duplicates, hash_distance, hash_pairs,
                                    parse_sensitivity, thresholds)
-from tests.helpers import offline_features
+from tests.helpers import fit_duplicates, group_of
 
 PHOTOS = ("coffee", "chelsea", "rocket")
 
@@ -42,18 +42,13 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def finder(edited: Path) -> DuplicateFinder:
-    images = discover(edited).images
-    return DuplicateFinder().fit(images, offline_features(images))
-
-
-def _group_of(finder: DuplicateFinder, name: str) -> list[str]:
-    return next((group for group in finder.groups_ if name in group), [name])
+    return fit_duplicates(edited)
 
 
 @pytest.mark.parametrize("edit", ["exact", *EDITS])
 def test_each_edit_type_is_grouped_with_its_original(finder: DuplicateFinder, edit: str):
     for photo in PHOTOS:
-        group = _group_of(finder, f"{photo}__original.jpg")
+        group = group_of(finder, f"{photo}__original.jpg")
         assert any(name.startswith(f"{photo}__{edit}.") for name in group), (edit, group)
 
 
@@ -103,7 +98,7 @@ def test_keeper_is_highest_resolution_then_largest_file_then_name():
 
 def test_frame_lists_every_grouped_file_with_one_keeper_per_group(finder: DuplicateFinder):
     frame = finder.to_frame()
-    assert list(frame.columns) == ["file", "group", "keep"]
+    assert list(frame.columns) == ["file", "group", "keep", "reason"]
     assert len(frame) == sum(len(group) for group in finder.groups_)
     assert sorted(frame["group"].unique()) == list(range(1, len(finder.groups_) + 1))
     assert (frame.groupby("group")["keep"].sum() == 1).all()
