@@ -282,7 +282,8 @@ def test_a_duplicate_opens_side_by_side_with_the_keeper():
     images_before = len(at.get("image"))
     next(b for b in sides if b.key.endswith(combine("small.png"))).click().run()
     no_traceback(at)
-    assert any(m.value.startswith("**How they differ**: this copy is smaller")
+    assert any(m.value.startswith("**Why**: on the remove list: resize of the keeper")
+               and "*Seen in the pixels*: this copy is smaller" in m.value
                and "80×60 px against 160×120" in m.value for m in at.markdown)
     captions = [i.proto.imgs[0].caption for i in at.get("image")[images_before:]]
     assert captions[:2] == ["the keeper: photo_1.png", "this copy: small.png"]

@@ -62,7 +62,7 @@ def test_duplicates_page_and_remove_list_download(app: Page, tmp_path: Path):
         app.get_by_role("button", name="Remove list (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert sorted((r["file"], r["reason"]) for r in rows) == [
-        ("mirrored.png", "duplicate of photo_0.png"), ("small.png", "duplicate of photo_1.png")]
+        ("mirrored.png", "mirror of photo_0.png"), ("small.png", "resize of photo_1.png")]
 
     # Keep the smaller copy too: it leaves the remove list.
     app.get_by_test_id("stCheckbox").filter(has_text="Keep").nth(3).click()
