@@ -12,8 +12,8 @@ from clustering.errors import ClusterLensError
 from clustering.features.presets import (BACKBONE_KINDS, FAMILIES, check_preset,
                                          is_preset_model, local_presets, models_home)
 from clustering.settings import MODELS
-from dashboard import router, sources, state
-from dashboard.roots import configured_roots, resolve_inside
+from dashboard import sources, state
+from dashboard.roots import resolve_inside
 
 FOLDER = "preset folder"  # the option whose path is typed in the box below it
 FOLDER_TEXT = "preset_folder_text"  # the typed path (kept while the session lasts)
@@ -79,7 +79,7 @@ def _use_folder() -> None:
     """on_change: accept the typed folder when it is an allowed, usable preset."""
     text = str(st.session_state.get(FOLDER_TEXT, ""))
     st.session_state.pop(FOLDER_PROBLEM, None)
-    roots = [*configured_roots(router.APP_DIR, sources.DEMO_DIR), models_home().resolve()]
+    roots = [*sources.allowed_roots(), models_home().resolve()]
     try:
         folder = resolve_inside(text, roots)
         check_preset(folder, folder.name, "folder")

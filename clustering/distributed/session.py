@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from clustering.distributed.layout import DatasetError
+from clustering.errors import first_line
 from clustering.distributed.loopback import is_loopback, keep_loopback
 
 
@@ -46,7 +47,7 @@ def ray_session(address: str | None = None) -> Iterator[None]:
                  configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "a new local cluster"
-        raise RayUnavailable(f"cannot connect to Ray at {where}: {exc}".splitlines()[0]) from None
+        raise RayUnavailable(f"cannot connect to Ray at {where}: {first_line(exc)}") from None
     try:
         from ray.data import DataContext
 
