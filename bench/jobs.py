@@ -99,7 +99,7 @@ def page_load_while_jobs_run(folder: Path, images, loads: int) -> dict:
     half = len(images) // 2
     with tempfile.TemporaryDirectory(prefix="clusterlens-bench-jobs-",
                                      ignore_cleanup_errors=True) as home:
-        with dashboard_server(Path(home), folder, {MAX_JOBS_ENV: "2"}) as url:
+        with dashboard_server(Path(home), folder, env={MAX_JOBS_ENV: "2"}) as url:
             store = JobStore(Path(home) / "cache" / "jobs.sqlite3")
             play = sync_playwright().start()
             browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
