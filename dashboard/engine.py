@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from clustering.config import configured_ray_address
 
 
+LOCAL = "this server"  # where features are extracted without a Ray address
+
+
 def configured_engine() -> str:
     """``this server`` or ``the Ray cluster at HOST:PORT``, as the operator configured
     (raises :class:`~clustering.errors.ConfigError` for a broken configuration file)."""
     address = configured_ray_address()
-    return f"the Ray cluster at {address}" if address else "this server"
+    return f"the Ray cluster at {address}" if address else LOCAL
 
 
 def node_rows(images_per_node: Mapping[str, int],

@@ -161,7 +161,7 @@ if where:
 if st.button("Run", type="primary", icon=":material/play_arrow:", disabled=model is None):
     extract(state.current_settings())
 jobs.show_progress(jobs.FEATURES, "Extracting features" + (
-    f" on {where}" if where and where != "this server" else ""))
+    f" on {where}" if where and where != engine.LOCAL else ""))
 show_notes()
 
 problem = st.session_state.get(state.WEIGHTS_PROBLEM)
