@@ -52,6 +52,10 @@ TARGETS = {"precision": 0.98, "recall": 0.97, "subset_recall": 0.93, "photos_los
 SHIFT_IOU = (0.6, 0.95)  # a shifted sibling overlaps its shot this much
 SIBLINGS = 0.25  # fraction of shots with a shifted sibling, and with a burst sibling
 SMALL_SIDE = (200, 400)  # long side of the shots of small scenes, in pixels
+# A burst frame's patch must change by this many grey levels on average (over its
+# pixels and channels): several times what saving a photo as JPEG q92 changes
+# (0.2-1.5 on the demo photos), so the eye can tell the two frames apart.
+BURST_VISIBLE = 4.0
 
 
 def _box(rng: np.random.Generator) -> np.ndarray:
@@ -96,10 +100,13 @@ def shifted_box(box: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     return moved if moved.min() >= 0 and moved.max() <= 1 else None
 
 
-def burst(image: Image.Image, scene: Image.Image, rng: np.random.Generator) -> Image.Image:
+def burst(image: Image.Image, scene: Image.Image,
+          rng: np.random.Generator) -> Image.Image | None:
     """``image`` with a patch of 12-20 % of each side replaced by another part of
     ``scene`` (something moved between two frames of a burst): of 10 places tried,
-    the one that changes the picture most (a patch of sky pasted on sky is no change)."""
+    the one that changes the picture most. None when even that one changes the patch
+    by less than BURST_VISIBLE grey levels: a patch of plain background pasted on
+    plain background is the same photo, not a second one."""
     out = image.copy()
     w, h = image.size
     pw, ph = (int(size * rng.uniform(0.12, 0.20)) for size in (w, h))
@@ -109,6 +116,8 @@ def burst(image: Image.Image, scene: Image.Image, rng: np.random.Generator) -> I
              for _ in range(10)]
     patches = [scene.crop((sx, sy, sx + pw, sy + ph)) for sx, sy in tries]
     change = [np.abs(np.asarray(p, np.float32) - here).mean() for p in patches]
+    if max(change) < BURST_VISIBLE:
+        return None
     out.paste(patches[int(np.argmax(change))], (x, y))
     return out
 
@@ -188,18 +197,21 @@ def build_set(folder: Path, shots: int, max_iou: float, copied: float,
     for scene_name, scene, subset in scenes_of(load_photos(Path("demo/images")), rng):
         w, h = scene.size
         boxes = shot_boxes(shots, max_iou, rng)
+        placed = list(boxes)  # the shots and the shifted siblings made so far
         for number, box in enumerate(boxes):
             shot_id = f"{scene_name}-{number:02d}"
             shot = scene.crop(tuple(int(v) for v in box * [w, h, w, h]))
             taken = {shot_id: shot}
             moved = shifted_box(box, rng) if rng.random() < SIBLINGS else None
-            # A shifted sibling overlaps only its own shot heavily, never another one
-            # (a shot inside it would be a true crop of it).
+            # A shifted sibling overlaps only its own shot heavily, never another shot
+            # or sibling (one inside the other would be a true crop of it).
             if moved is not None and all(iou(moved, other) <= max_iou
-                                         for other in boxes if other is not box):
+                                         for other in placed if other is not box):
+                placed.append(moved)
                 taken[shot_id + "s"] = scene.crop(tuple(int(v) for v in moved * [w, h, w, h]))
-            if rng.random() < SIBLINGS:
-                taken[shot_id + "b"] = burst(shot, scene, rng)
+            frame = burst(shot, scene, rng) if rng.random() < SIBLINGS else None
+            if frame is not None:
+                taken[shot_id + "b"] = frame
             for shot_name, image in taken.items():
                 files = {"shot": _jpeg(image)}
                 if rng.random() < copied:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
+from scipy.ndimage import uniform_filter
 
-from clustering.review.containment import REASONS, fine_view, fit
+from clustering.review.containment import MAX_MISMATCH, MAX_SHIFT, REASONS, fine_view, fit
 from clustering.review.duplicates import DuplicateFinder
 from tests.helpers import fit_duplicates, group_of
 
@@ -58,6 +59,21 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _burst(image: Image.Image, lighter: float = 10.0) -> Image.Image:
+    """``image`` with its plainest patch (a sixth of each side, mid-grey, away from the
+    edges) made ``lighter``: a burst frame where a shadow moved off a wall."""
+    grey = np.asarray(image.convert("L"), np.float32)
+    h, w = grey.shape[0] // 6, grey.shape[1] // 6
+    mean = uniform_filter(grey, (h, w))
+    spread = uniform_filter(grey * grey, (h, w)) - mean * mean
+    spread[(mean < 40) | (mean > 210)] = np.inf
+    spread[:h, :], spread[-h:, :], spread[:, :w], spread[:, -w:] = (np.inf,) * 4
+    y, x = np.unravel_index(np.argmin(spread), spread.shape)
+    pixels = np.asarray(image, np.float32).copy()
+    pixels[y - h // 2:y + h // 2, x - w // 2:x + w // 2] += lighter
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
 @pytest.fixture(scope="module")
 def finder(folder: Path) -> DuplicateFinder:
     return fit_duplicates(folder)
@@ -91,3 +107,27 @@ def test_every_removed_file_is_contained_in_its_keeper(finder: DuplicateFinder,
         assert removal.reason in REASONS
         assert fit(fine_view((folder / removal.keep).read_bytes()),
                    fine_view((folder / removal.file).read_bytes())).contained, removal
+
+
+@pytest.fixture(scope="module")
+def burst_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("burst")
+    photo = _open(PHOTO)
+    photo.save(out / "photo.jpg", quality=92)
+    _burst(photo).save(out / "photo_burst.jpg", quality=92)
+    ImageEnhance.Brightness(photo).enhance(1.08).save(out / "photo_bright.jpg", quality=88)
+    return out
+
+
+def test_a_plain_patch_made_lighter_is_a_similar_shot(burst_folder: Path) -> None:
+    """Each window alone fits the lighter patch (it has its own brightness), so only
+    the brightness test over the whole picture tells the burst frame apart; a copy
+    brightened as a whole still goes."""
+    found = fit_duplicates(burst_folder)
+    assert [(r.file, r.keep, r.reason) for r in found.removals_] == [
+        ("photo_bright.jpg", "photo.jpg", "brightness")]
+    similar = {frozenset(p) for p in zip(found.similar_["file_a"], found.similar_["file_b"])}
+    assert frozenset({"photo.jpg", "photo_burst.jpg"}) in similar
+    view = fine_view((burst_folder / "photo.jpg").read_bytes())
+    moved = fit(view, fine_view((burst_folder / "photo_burst.jpg").read_bytes()))
+    assert moved.mismatch <= MAX_MISMATCH and moved.shift > MAX_SHIFT
