@@ -19,6 +19,8 @@ each after a local linear fit (brightness): what the fit leaves, per unit of the
 member's contrast there, must stay under :data:`MAX_MISMATCH` everywhere, so a burst
 frame where something moved fails. Slight blurring makes the check indifferent to
 re-encoding and resampling, and a noise floor to the grain of low-contrast images.
+A member with more pixels than the box it fills (by more than :data:`MAX_ENLARGED`)
+is not a copy of that keeper either: crops and resizes only lose pixels.
 
 That fit lets each window find its own brightness, so it cannot see a patch of a
 plain background that got lighter or darker (a burst frame where a shadow moved).
@@ -65,6 +67,12 @@ MAX_SHIFT = 1.3
 CLIPPED = 240.0
 CHANNEL_CLIPPED = 250  # a colour channel at or past this is clipped (brightening)
 
+# A member with more pixels than the box of the keeper it fills (by more than this,
+# either way) holds detail the keeper lacks: the same picture, but not a copy of this
+# keeper (crops and resizes only lose pixels). In a near-white picture a shot moved
+# by a few percent can match a box squeezed by as much as well as its true place.
+MAX_ENLARGED = 1.03
+
 # Boxes are searched up to this far past the keeper's edges (its edge pixels repeated):
 # a shifted shot matches best there, a crop inside. A member whose box reaches past
 # the edges by more than MAX_OVERHANG (a pixel at FINE) shows what the keeper lacks.
@@ -82,6 +90,8 @@ class Fit:
 
     mismatch: float  # the worst window's mismatch (0: identical)
     shift: float  # the worst block's move away from the picture's brightness (0: none)
+    enlarged: float  # the member's pixels per pixel of the keeper's box (the larger of
+    # width and height; above 1: the member has more)
     mirrored: bool
     box: tuple[float, float, float, float]  # x offset, x side, y offset, y side
     gain: float  # member ~ gain * keeper + offset (grey levels)
@@ -92,7 +102,7 @@ class Fit:
         """The member's whole picture matches a box inside the keeper."""
         outside = overhang(self.box[:2]) + overhang(self.box[2:])
         return (self.mismatch <= MAX_MISMATCH and self.shift <= MAX_SHIFT
-                and outside <= MAX_OVERHANG)
+                and self.enlarged <= MAX_ENLARGED and outside <= MAX_OVERHANG)
 
 
 @dataclass(frozen=True)
@@ -102,18 +112,23 @@ class FineView:
     grey: np.ndarray  # (2 FINE, 2 FINE) uint8: boxes are cut from it at twice the size
     # compared, then halved like the other image
     clipped: np.ndarray  # (FINE, FINE) bool: some colour channel near white
+    size: tuple[int, int]  # the picture's width and height in pixels (full size)
 
 
 def fine_view(data: bytes) -> FineView:
     """The :class:`FineView` of an image file's bytes."""
-    image = review_image(data).image
+    decoded = review_image(data)
+    image = decoded.image
     grey = np.asarray(image.convert("L").resize((2 * FINE, 2 * FINE), Image.Resampling.BOX),
                       np.uint8)
     colour = np.asarray(image.convert("RGB"))
     clipped = colour.max(axis=2) >= CHANNEL_CLIPPED
     mask = Image.fromarray(clipped.astype(np.uint8) * 255).resize((FINE, FINE),
                                                                    Image.Resampling.BOX)
-    return FineView(grey, np.asarray(mask) > 0)
+    size = (decoded.width, decoded.height)  # as stored: turned like the picture
+    if (image.width > image.height) != (size[0] > size[1]):  # by its EXIF orientation
+        size = size[::-1]
+    return FineView(grey, np.asarray(mask) > 0, size)
 
 
 def _standard(x: np.ndarray) -> np.ndarray:
@@ -233,12 +248,14 @@ def fit(keeper_view: FineView, member_view: FineView) -> Fit:
     clipped = (_crop(keeper_view.clipped.astype(np.float32), box_x, box_y) > 0) | flip(
         member_view.clipped)
     clipped = maximum_filter(clipped, size=2 * round(2 * BLUR) + 1)
+    enlarged = max(member_view.size[0] / (box_x[1] * keeper_view.size[0]),
+                   member_view.size[1] / (box_y[1] * keeper_view.size[1]))
     return _compare(gaussian_filter(_half(_crop(sharp, box_x, box_y), 1), BLUR), m, clipped,
-                    mirrored, (*map(float, box_x), *map(float, box_y)))
+                    mirrored, (*map(float, box_x), *map(float, box_y)), float(enlarged))
 
 
 def _compare(a: np.ndarray, b: np.ndarray, clipped: np.ndarray, mirrored: bool,
-             where: tuple[float, float, float, float]) -> Fit:
+             where: tuple[float, float, float, float], enlarged: float) -> Fit:
     """The worst window's mismatch between member ``b`` and the keeper's box ``a``
     (both blurred; ``clipped``: pixels clipped in a colour channel of either)."""
     contrast = a.var()
@@ -261,7 +278,8 @@ def _compare(a: np.ndarray, b: np.ndarray, clipped: np.ndarray, mirrored: bool,
         left_b = np.maximum(var_b - cov2 / np.maximum(var_a, 1e-3), 0) / (var_b + floor_b)
         left_a = np.maximum(var_a - cov2 / np.maximum(var_b, 1e-3), 0) / (var_a + floor_a)
         worst = max(worst, float(np.maximum(left_a, left_b).max()))
-    return Fit(worst, brightness_shift(a, b, clipped), mirrored, where, gain, offset)
+    return Fit(worst, brightness_shift(a, b, clipped), enlarged, mirrored, where, gain,
+               offset)
 
 
 def brightness_shift(a: np.ndarray, b: np.ndarray, clipped: np.ndarray) -> float:

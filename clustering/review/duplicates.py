@@ -375,8 +375,8 @@ class DuplicateFinder(BaseEstimator):
     ``pairs_`` (one row per confirmed link: ``file_a``, ``file_b``, ``reason``,
     ``hash_distance``, ``cosine``, ``correlation``, ``needed_correlation``,
     ``profile_correlation``, ``kept_area``, ``mismatch``), ``similar_``
-    (the same columns for candidates that failed the check: similar shots, not
-    duplicates), ``removals_`` (one :class:`~clustering.review.containment.Removal`
+    (the same columns for candidates that failed the check and are not in one group:
+    similar shots, not duplicates), ``removals_`` (one :class:`~clustering.review.containment.Removal`
     per file the keeper of its group contains: file, group, keep, reason),
     ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
@@ -427,7 +427,14 @@ class DuplicateFinder(BaseEstimator):
             groups = self._groups(order, links)
         frame = links.frame(sig.names)
         self.pairs_ = frame[links.confirmed].reset_index(drop=True)
-        self.similar_ = frame[~links.confirmed].reset_index(drop=True)
+        # Two copies of one photo (a crop and a resize, say) need not contain each other:
+        # in one group they are duplicates of its keeper, not similar shots.
+        group_of = np.full(len(sig), -1)
+        for number, group in enumerate(groups):
+            group_of[group] = number
+        grouped = group_of[links.pairs[:, 0]]
+        together = (grouped >= 0) & (grouped == group_of[links.pairs[:, 1]])
+        self.similar_ = frame[~links.confirmed & ~together].reset_index(drop=True)
         groups.sort(key=lambda group: (-len(group), sig.names[group[0]]))
         self.groups_ = [[sig.names[i] for i in group] for group in groups]
         self.removals_ = [self._removal(sig, number, group[0], member)
