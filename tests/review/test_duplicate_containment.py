@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 from scipy.ndimage import uniform_filter
 
-from clustering.review.containment import MAX_MISMATCH, MAX_SHIFT, REASONS, fine_view, fit
+from clustering.review.containment import (MAX_ENLARGED, MAX_MISMATCH, MAX_SHIFT, REASONS,
+                                           fine_view, fit)
 from clustering.review.duplicates import DuplicateFinder
 from tests.helpers import fit_duplicates, group_of
 
@@ -131,3 +132,19 @@ def test_a_plain_patch_made_lighter_is_a_similar_shot(burst_folder: Path) -> Non
     view = fine_view((burst_folder / "photo.jpg").read_bytes())
     moved = fit(view, fine_view((burst_folder / "photo_burst.jpg").read_bytes()))
     assert moved.mismatch <= MAX_MISMATCH and moved.shift > MAX_SHIFT
+
+
+def test_a_member_with_more_pixels_than_its_box_is_not_a_copy(folder: Path,
+                                                              tmp_path: Path) -> None:
+    """A crop enlarged back to the full size holds more pixels than the part of the
+    keeper it shows, so the keeper does not contain it; the plain crop it was made
+    from is contained."""
+    photo = Image.open(folder / "photo.jpg")
+    crop = Image.open(folder / "photo_crop.jpg")
+    crop.resize(photo.size, Image.Resampling.LANCZOS).save(tmp_path / "big.jpg", quality=92)
+    view = fine_view((folder / "photo.jpg").read_bytes())
+    plain = fit(view, fine_view((folder / "photo_crop.jpg").read_bytes()))
+    enlarged = fit(view, fine_view((tmp_path / "big.jpg").read_bytes()))
+    assert plain.contained and plain.enlarged <= MAX_ENLARGED
+    assert enlarged.mismatch <= MAX_MISMATCH and enlarged.enlarged > MAX_ENLARGED
+    assert not enlarged.contained
