@@ -11,6 +11,10 @@ from clustering.distributed.layout import DatasetError
 from clustering.errors import first_line
 from clustering.distributed.loopback import is_loopback, keep_loopback
 
+# How long a run waits for the actors of its pool to start (each loads its model):
+# past it the run fails with Ray's "Timed out while starting actors" and is retried.
+ACTORS_START_S = 300.0
+
 
 class RayUnavailable(DatasetError):
     """No Ray cluster could be reached at the address given."""
@@ -37,6 +41,7 @@ def ray_session(address: str | None = None) -> Iterator[None]:
     import ray
 
     if ray.is_initialized():
+        _configure_data()
         yield
         return
     _reachable(address)
@@ -49,12 +54,21 @@ def ray_session(address: str | None = None) -> Iterator[None]:
         where = address or "a new local cluster"
         raise RayUnavailable(f"cannot connect to Ray at {where}: {first_line(exc)}") from None
     try:
-        from ray.data import DataContext
-
-        DataContext.get_current().enable_progress_bars = False
+        _configure_data()
         yield
     finally:
         ray.shutdown()
+
+
+def _configure_data() -> None:
+    """Ray Data settings of every run: no progress bars, and no shard handed out before
+    every actor of the pool has started (else the first actor ready, often the
+    head's, can finish a small run alone while the other nodes still load a model)."""
+    from ray.data import DataContext
+
+    context = DataContext.get_current()
+    context.enable_progress_bars = False
+    context.wait_for_min_actors_s = ACTORS_START_S
 
 
 def cluster_nodes() -> list[dict[str, Any]]:
