@@ -121,8 +121,7 @@ def fine_view(data: bytes) -> FineView:
     image = decoded.image
     grey = np.asarray(image.convert("L").resize((2 * FINE, 2 * FINE), Image.Resampling.BOX),
                       np.uint8)
-    colour = np.asarray(image.convert("RGB"))
-    clipped = colour.max(axis=2) >= CHANNEL_CLIPPED
+    clipped = np.asarray(image).max(axis=2) >= CHANNEL_CLIPPED  # review images are RGB
     mask = Image.fromarray(clipped.astype(np.uint8) * 255).resize((FINE, FINE),
                                                                    Image.Resampling.BOX)
     size = (decoded.width, decoded.height)  # as stored: turned like the picture
@@ -258,10 +257,7 @@ def _compare(a: np.ndarray, b: np.ndarray, clipped: np.ndarray, mirrored: bool,
              where: tuple[float, float, float, float], enlarged: float) -> Fit:
     """The worst window's mismatch between member ``b`` and the keeper's box ``a``
     (both blurred; ``clipped``: pixels clipped in a colour channel of either)."""
-    contrast = a.var()
-    gain = float(np.clip(((a - a.mean()) * (b - b.mean())).mean() / max(contrast, 1e-6),
-                         0.5, 2.0))
-    offset = float(b.mean() - gain * a.mean())
+    gain, offset = _linear_fit(a, b)
     floor_a = CONTRAST_FLOOR * float(a.var()) + NOISE ** 2
     floor_b = CONTRAST_FLOOR * float(b.var()) + NOISE ** 2
     sums = [_integral(x) for x in (a, b, a * a, b * b, a * b)]
@@ -290,11 +286,9 @@ def brightness_shift(a: np.ndarray, b: np.ndarray, clipped: np.ndarray) -> float
     kept = (np.minimum(a, b) > 255 - CLIPPED) & (np.maximum(a, b) < CLIPPED) & ~clipped
     if kept.sum() < SHIFT_BLOCK[0] * SHIFT_BLOCK[1]:
         return 0.0  # hardly anything unclipped: the window check stands alone
-    mean_a, mean_b = a[kept].mean(), b[kept].mean()
-    gain = ((a[kept] - mean_a) * (b[kept] - mean_b)).mean() / max(float(a[kept].var()), 1e-6)
-    gain = float(np.clip(gain, 0.5, 2.0))
+    gain, offset = _linear_fit(a[kept], b[kept])
     weight = kept.astype(np.float64)
-    left = b - gain * a - (mean_b - gain * mean_a)
+    left = b - gain * a - offset
     count, sum_a, sum_aa, sum_left = (
         _window_sums(_integral(x), SHIFT_BLOCK)
         for x in (weight, weight * a, weight * a * a, weight * left))
@@ -303,6 +297,15 @@ def brightness_shift(a: np.ndarray, b: np.ndarray, clipped: np.ndarray) -> float
     spread = np.sqrt(np.maximum(sum_aa / count - (sum_a / count) ** 2, 0))
     moved = np.abs(sum_left / count) / (SHIFT_NOISE + SHIFT_SPREAD * spread)
     return float(np.where(enough, moved, 0).max())
+
+
+def _linear_fit(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(gain, offset) with ``b ~ gain * a + offset`` (least squares; the gain kept
+    between 0.5 and 2)."""
+    mean_a, mean_b = float(a.mean()), float(b.mean())
+    gain = float(np.clip(((a - mean_a) * (b - mean_b)).mean() / max(float(a.var()), 1e-6),
+                         0.5, 2.0))
+    return gain, mean_b - gain * mean_a
 
 
 def _integral(x: np.ndarray) -> np.ndarray:

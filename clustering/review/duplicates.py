@@ -44,8 +44,8 @@ from clustering.images.engine import Mapped, Progress, ProgressCallback, map_ima
 from clustering.review.containment import FineViews, Fit, Removal, describe, fit
 from clustering.review.decode import ReviewImage, review_image
 from clustering.review.geometry import (GEOMETRY_DIM, MIN_KEPT_AREA, NEAR_MISS, PairChecks,
-                                        geometry_signature, orphan_links, star_groups,
-                                        verify_pairs)
+                                        geometry_signature, group_labels, orphan_links,
+                                        star_groups, verify_pairs)
 from clustering.settings import Settings
 
 # 2: with the geometry of clustering.review.geometry; 3: from clustering.review.decode
@@ -376,7 +376,8 @@ class DuplicateFinder(BaseEstimator):
     ``hash_distance``, ``cosine``, ``correlation``, ``needed_correlation``,
     ``profile_correlation``, ``kept_area``, ``mismatch``), ``similar_``
     (the same columns for candidates that failed the check and are not in one group:
-    similar shots, not duplicates), ``removals_`` (one :class:`~clustering.review.containment.Removal`
+    similar shots, not duplicates), ``removals_`` (one
+    :class:`~clustering.review.containment.Removal`
     per file the keeper of its group contains: file, group, keep, reason),
     ``thresholds_``, ``signatures_`` and ``skipped_``.
     """
@@ -429,9 +430,7 @@ class DuplicateFinder(BaseEstimator):
         self.pairs_ = frame[links.confirmed].reset_index(drop=True)
         # Two copies of one photo (a crop and a resize, say) need not contain each other:
         # in one group they are duplicates of its keeper, not similar shots.
-        group_of = np.full(len(sig), -1)
-        for number, group in enumerate(groups):
-            group_of[group] = number
+        group_of = group_labels(groups, len(sig))
         grouped = group_of[links.pairs[:, 0]]
         together = (grouped >= 0) & (grouped == group_of[links.pairs[:, 1]])
         self.similar_ = frame[~links.confirmed & ~together].reset_index(drop=True)

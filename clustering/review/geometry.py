@@ -266,14 +266,21 @@ def star_groups(priority: np.ndarray, contains: np.ndarray,
     return groups
 
 
+def group_labels(groups: list[np.ndarray], n: int) -> np.ndarray:
+    """(n,) the number of each of ``n`` images' group (its place in ``groups``); -1
+    for an image in none."""
+    group_of = np.full(n, -1)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    return group_of
+
+
 def orphan_links(groups: list[np.ndarray], linked: np.ndarray, n: int) -> np.ndarray:
     """(keeper, image) pairs (m, 2) worth checking for images left out of every group
     although ``linked`` (confirmed pairs) ties them to a member: a copy found only
     through another copy (a crop whose hash is too far from the original's but close
     to a resized copy's). Checking them against the keeper adds no chain."""
-    group_of = np.full(n, -1)
-    for number, group in enumerate(groups):
-        group_of[group] = number
+    group_of = group_labels(groups, n)
     keepers = np.array([group[0] for group in groups], np.int64)
     both = np.concatenate([linked, linked[:, ::-1]]).reshape(-1, 2)
     leftover = both[(group_of[both[:, 0]] < 0) & (group_of[both[:, 1]] >= 0)]
