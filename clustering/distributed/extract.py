@@ -93,7 +93,11 @@ class ShardExtractor:
         return {key: np.asarray([r[key] for r in reports]) for key in reports[0]}
 
     def extract_shard(self, shard: int) -> dict[str, Any]:
-        """Extract one shard and write its features, skipped files and marker."""
+        """Extract one shard and write its features, skipped files and marker; a shard
+        already marked done (a task Ray retries after its node left, though the shard
+        was finished) is not extracted again: its marker is the report."""
+        if self.layout.shard_file("done", shard, ".json").exists():
+            return self.layout.marker(shard)
         start = time.perf_counter()
         manifest = pq.read_table(self.layout.shard_file("manifest", shard)).to_pylist()
         refs = [ImageRef(row["file"], Path(row["path"]), row["member"]) for row in manifest]
