@@ -67,5 +67,5 @@ if cluster is not None:
             thumbnails.show_thumbnails(refs)
 
 st.download_button("Download labels.csv", data=lambda: distributed.labels_csv(folder),
-                   file_name="labels.csv", mime="text/csv", icon=":material/download:",
-                   key="dataset_labels_csv")
+                   file_name="labels.csv", mime="text/csv", on_click="ignore",
+                   icon=":material/download:", key="dataset_labels_csv")

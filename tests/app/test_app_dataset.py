@@ -35,6 +35,10 @@ def test_a_result_inside_the_roots_opens_with_map_one_cluster_and_csv(tmp_path: 
     captions = [img.proto.imgs[0].caption for img in at.get("image")]
     assert sorted(captions) == [f"c2_{i}.png" for i in range(4)]  # that cluster's, only
     assert any("4 images nearest the centroid" in c.value for c in at.caption)
+    download = at.get("download_button")[0].proto
+    # A click that also reruns the page can lose the made-on-click file: Streamlit drops
+    # the answer still queued when the rerun starts, and the button spins for 3 minutes.
+    assert download.label == "Download labels.csv" and download.ignore_rerun
     from dashboard import distributed
 
     frame = pd.read_csv(io.BytesIO(distributed.labels_csv(folder)))

@@ -82,21 +82,12 @@ def box_select(page: Page, chart: Locator) -> None:
     wait_idle(page)
 
 
-def download_on_click(page: Page, button: str, attempts: int = 2,
-                      timeout_ms: float = 20_000) -> Path:
+def download_on_click(page: Page, button: str, timeout_ms: float = 60_000) -> Path:
     """Click the download button labelled ``button``; the downloaded file's path.
 
-    For buttons whose data is made on click (Streamlit's deferred download): once in
-    four full test runs the first click of such a button started no download, so it
-    is clicked again after ``timeout_ms`` (``attempts`` clicks in all), as a user would.
+    One click: a button whose data is made on click (Streamlit's deferred download)
+    must not rerun the page (``on_click="ignore"``), or the answer can be lost.
     """
-    for _ in range(attempts - 1):
-        try:
-            with page.expect_download(timeout=timeout_ms) as download:
-                page.get_by_role("button", name=button).click()
-            return Path(download.value.path())
-        except PlaywrightTimeoutError:
-            wait_idle(page)
     with page.expect_download(timeout=timeout_ms) as download:
         page.get_by_role("button", name=button).click()
     return Path(download.value.path())
