@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 from clustering.clusters.silhouette import (SILHOUETTE_SAMPLE, distance_matrix,
                                             mean_silhouette)
 from clustering.errors import InvalidK, TooFewImages
+from clustering.reduce.copies import count_distinct
 from clustering.settings import Settings
 
 MINIBATCH_ABOVE = 50_000  # MiniBatchKMeans for more images than this
@@ -57,11 +58,6 @@ def check_k(k: int, n_samples: int) -> None:
     if not 2 <= k < n_samples:
         raise InvalidK(f"k must be at least 2 and smaller than the number of images "
                          f"({n_samples}); got k={k}")
-
-
-def count_distinct(X: np.ndarray) -> int:
-    """Number of distinct rows of ``X`` (exact copies of an image give equal rows)."""
-    return len(np.unique(np.ascontiguousarray(X), axis=0))
 
 
 def check_distinct(X: np.ndarray, k: int) -> int:

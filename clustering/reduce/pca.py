@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import normalize
 
+from clustering.reduce.copies import first_copies
 from clustering.settings import Settings
 
 
@@ -63,8 +64,11 @@ class FeatureReducer(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        """The reduced rows; copies of one row get exactly equal results."""
+        copies = first_copies(np.asarray(X, dtype=np.float32))
         X = self._prepare(X)
-        return X if self.pca_ is None else self.pca_.transform(X).astype(np.float32)
+        reduced = X if self.pca_ is None else self.pca_.transform(X).astype(np.float32)
+        return reduced if np.array_equal(copies, np.arange(len(copies))) else reduced[copies]
 
     def _prepare(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
