@@ -67,7 +67,8 @@ def _dialog(first: ImageRef, second: ImageRef, names: Names, reason: str | None)
 def pair_button(first: ImageRef, second: ImageRef, key: str,
                 names: Names = ("the keeper", "this copy"), reason: str | None = None) -> None:
     """A button that opens the pair side by side."""
-    if st.button("Side by side", key=key, icon=":material/compare:"):
+    if st.button("Compare", key=key, icon=":material/compare:",
+                 help="The two side by side, aligned, with where they differ"):
         _dialog(first, second, names, reason)
 
 

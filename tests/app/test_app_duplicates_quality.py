@@ -277,7 +277,7 @@ def test_similar_shots_are_shown_apart_and_never_on_the_remove_list():
 
 def test_a_duplicate_opens_side_by_side_with_the_keeper():
     at = open_review(upload(new_app(), review_uploads()))
-    sides = [b for b in at.button if b.label == "Side by side"]
+    sides = [b for b in at.button if b.label == "Compare"]
     assert len(sides) == 2  # one per non-keeper (one copy in each of the 2 groups)
     images_before = len(at.get("image"))
     next(b for b in sides if b.key.endswith(combine("small.png"))).click().run()

@@ -47,7 +47,7 @@ def test_duplicates_page_and_remove_list_download(app: Page, tmp_path: Path):
     app.screenshot(path=str(shots(tmp_path) / "duplicates.png"), full_page=True)
 
     # A copy side by side with its keeper: aligned, the difference, the reason.
-    app.get_by_role("button", name="Side by side").last.click()
+    app.get_by_role("button", name="Compare").last.click()
     dialog = app.get_by_role("dialog")
     expect(dialog.get_by_text("this copy is smaller", exact=False)).to_be_visible()
     expect(dialog.get_by_test_id("stImage")).to_have_count(3)
