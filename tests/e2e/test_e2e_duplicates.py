@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import extract_offline, open_page, upload, wait_idle
+from tests.e2e.browser import SLOW_MS, extract_offline, open_page, upload, wait_idle
 from tests.app.test_app_duplicates_quality import photo
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,8 @@ def test_duplicates_page_and_remove_list_download(app: Page, tmp_path: Path):
     extract_offline(app)
 
     open_page(app, "Duplicates & quality")
-    expect(app.get_by_text(re.compile(r"2 groups"))).to_be_visible()
+    # The scan is a background job: its result shows when the page next polls.
+    expect(app.get_by_text(re.compile(r"2 groups"))).to_be_visible(timeout=SLOW_MS)
     expect(app.get_by_text("features of the current run", exact=False)).to_be_visible()
     expect(app.get_by_test_id("stException")).to_have_count(0)
     expect(app.get_by_test_id("stAlertContentError")).to_have_count(0)

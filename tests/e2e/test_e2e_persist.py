@@ -95,8 +95,11 @@ def test_a_saved_bundle_reopens_in_another_session_and_takes_new_images(
         other.get_by_test_id("stFileUploader").filter(has_text="A bundle saved here").locator(
             "input[type=file]").set_input_files(str(bundle))
         wait_idle(other)
+        # Reopening and placing are background jobs: the page shows their result when
+        # it next polls, after the worker process has started (seconds on a slow CPU).
         expect(other.get_by_text(re.compile(r"Reopened the bundle bundle\.zip: 9 images, "
-                                            r"features ready in \d+\.\d s"))).to_be_visible()
+                                            r"features ready in \d+\.\d s"))).to_be_visible(
+            timeout=SLOW_MS)
         expect(other.get_by_test_id("stSidebar")).to_contain_text("k: 3")
 
         new = [save_image(tmp_path / "new" / "red_new.png", COLOURS["red"], seed=777),
@@ -107,7 +110,8 @@ def test_a_saved_bundle_reopens_in_another_session_and_takes_new_images(
         wait_idle(other)
         other.get_by_role("button", name="Place these images").click()
         wait_idle(other)
-        expect(other.get_by_text(re.compile(r"2 images placed: 1 new"))).to_be_visible()
+        expect(other.get_by_text(re.compile(r"2 images placed: 1 new"))).to_be_visible(
+            timeout=SLOW_MS)
         expect(other.get_by_text("NEW · red_new.png")).to_be_visible()
         expect(other.get_by_text("already in the run · green_0.png")).to_be_visible()
         other.get_by_test_id("stPlotlyChart").last.scroll_into_view_if_needed()
