@@ -22,8 +22,12 @@ def wait_idle(page: Page, timeout: float = SLOW_MS) -> None:
 def open_page(page: Page, title: str) -> None:
     """Click ``title`` in the sidebar navigation."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    expect(page.get_by_role("heading", name=title, exact=True, level=1)).to_be_visible()
+    heading = page.get_by_role("heading", name=title, exact=True, level=1)
+    expect(heading.first).to_be_visible(timeout=SLOW_MS)
     wait_idle(page)
+    # While a page reruns, Streamlit keeps its old elements beside the new ones (two
+    # headings for a few seconds on a slow CPU); they are gone once the run ends.
+    expect(heading).to_have_count(1, timeout=SLOW_MS)
 
 
 def upload(page: Page, paths: list[Path]) -> None:
