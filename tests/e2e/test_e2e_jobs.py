@@ -33,7 +33,8 @@ def slow_server(tmp_path: Path, allowed_folder: Path) -> Iterator[tuple[str, Pat
         yield url, tmp_path
 
 
-def open_folder_and_run(page: Page, url: str, folder: Path) -> None:
+def open_folder(page: Page, url: str, folder: Path) -> None:
+    """Open ``folder`` in a new session and pick the offline extractor (Run not pressed)."""
     page.goto(url)
     expect(page.get_by_role("heading", name="Data")).to_be_visible(timeout=60_000)
     wait_idle(page)
@@ -45,7 +46,6 @@ def open_folder_and_run(page: Page, url: str, folder: Path) -> None:
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name=re.compile("Offline extractor")).click()
     wait_idle(page)
-    page.get_by_role("button", name="Run").click()
 
 
 def wait_for(store: JobStore, state: str, count: int, timeout_s: float = 120) -> None:
@@ -63,17 +63,21 @@ def test_a_job_outlives_its_page_and_a_second_user_waits(slow_server, browser: B
     coloured(mine, (4, 4, 4))
     coloured(theirs, (3, 3, 3))
 
+    # Both pages are ready before the first Run, so that the second Run comes while the
+    # first job (~4 s) still runs, however slow the machine is at opening pages.
+    other = browser.new_context(viewport={"width": 1280, "height": 2000})
+    second = other.new_page()
+    open_folder(second, url, theirs)
     first = browser.new_context(viewport={"width": 1280, "height": 2000})
     page = first.new_page()
-    open_folder_and_run(page, url, mine)
+    open_folder(page, url, mine)
+    page.get_by_role("button", name="Run").click()
     expect(page.get_by_text(re.compile(r"Extracting features: (queued|running)"))).to_be_visible(
         timeout=30_000)
     address = page.url
     first.close()  # within a few seconds of Run: the tab is gone
 
-    other = browser.new_context(viewport={"width": 1280, "height": 2000})
-    second = other.new_page()
-    open_folder_and_run(second, url, theirs)
+    second.get_by_role("button", name="Run").click()
     expect(second.get_by_text("Extracting features: queued, next to start")).to_be_visible(
         timeout=30_000)
     shot(second, "jobs-queued")
