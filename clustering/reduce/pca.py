@@ -65,7 +65,8 @@ class FeatureReducer(BaseEstimator, TransformerMixin):
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """The reduced rows; copies of one row get exactly equal results."""
-        copies = first_copies(np.asarray(X, dtype=np.float32))
+        X = np.asarray(X, dtype=np.float32)
+        copies = first_copies(X)
         X = self._prepare(X)
         reduced = X if self.pca_ is None else self.pca_.transform(X).astype(np.float32)
         return reduced if np.array_equal(copies, np.arange(len(copies))) else reduced[copies]
